@@ -1,0 +1,324 @@
+/*
+ * brine.h — the whole public C API of libbrine.
+ *
+ * brine loads, inspects and saves Python pickle and joblib files of the kind
+ * scikit-learn users write, without Python and without ever executing what a
+ * file says.  A file is read into an immutable *value graph* (None, ints,
+ * strings, containers, NumPy arrays, opaque objects with their state) in which
+ * shared references and cycles are preserved.  Globals named by a file are
+ * resolved only against brine's allowlist of reconstructors it implements;
+ * anything else is refused with an error that names the global and its byte
+ * offset.
+ *
+ * Conventions used throughout:
+ *  - Every fallible function returns a brine_status; BRINE_OK (0) is success.
+ *  - Every fallible function takes a caller-owned brine_error *err (may be
+ *    NULL) which, on failure, receives the status, the absolute byte offset of
+ *    the fault (-1 when none applies), the container member it lies in and a
+ *    one-sentence message.  There is no global "last error".
+ *  - Outputs come first and are named `out`.  What a function returns through
+ *    a pointer-to-pointer belongs to the caller and is released with that
+ *    type's own free function; every free function accepts NULL.  Pointers
+ *    returned directly (const brine_value *, const char *) are borrowed from
+ *    their parent and live exactly as long as it does.
+ *  - Thread rule: a brine_file is immutable once opened; any number of
+ *    threads may read it and its values at once.  There is no global state.
+ *  - Options structs start with a version field; zero in any other field
+ *    means "the documented default".  Initialise them with the _INIT macros.
+ *
+ * Anything not declared in this header is not part of the API.
+ */
+#ifndef BRINE_H
+#define BRINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- version */
+
+#define BRINE_VERSION_MAJOR 0
+#define BRINE_VERSION_MINOR 1
+#define BRINE_VERSION_PATCH 0
+#define BRINE_VERSION_STRING "0.1.0"
+#define BRINE_VERSION_NUMBER \
+    (BRINE_VERSION_MAJOR * 10000 + BRINE_VERSION_MINOR * 100 + BRINE_VERSION_PATCH)
+
+/* Run-time twins of the macros above, so a caller can check that the header
+ * it was compiled with matches the library it runs with. */
+const char *brine_version(void);
+int brine_version_number(void);
+
+/* ----------------------------------------------------------------- status */
+
+/* Stable status codes.  Values are pinned once published and never
+ * renumbered; new codes are added before BRINE_STATUS_COUNT_. */
+typedef enum brine_status {
+    BRINE_OK = 0,
+    BRINE_E_IO = 1,          /* a file could not be opened, read or written */
+    BRINE_E_FORMAT = 2,      /* input is malformed, truncated or inconsistent */
+    BRINE_E_UNSUPPORTED = 3, /* input is valid but uses something brine lacks */
+    BRINE_E_GLOBAL = 4,      /* a global outside the allowlist was refused */
+    BRINE_E_LIMIT = 5,       /* a configured limit was hit (see options) */
+    BRINE_E_NOMEM = 6,       /* memory allocation failed */
+    BRINE_E_ARGUMENT = 7,    /* the caller passed an invalid argument */
+    BRINE_E_TYPE = 8,        /* a value is not of the kind the caller asked */
+    BRINE_STATUS_COUNT_      /* sentinel; do not test against it */
+} brine_status;
+
+/* Stable upper-case name of a status ("BRINE_E_FORMAT"); "BRINE_E_UNKNOWN"
+ * for values outside the enum. */
+const char *brine_status_name(brine_status status);
+
+/* The process exit code the brine command uses for a status, per
+ * CONVENTIONS: 0 success, 2 errors, 64 bad usage (BRINE_E_ARGUMENT). */
+int brine_status_exit_code(brine_status status);
+
+/* ------------------------------------------------------------------ error */
+
+#define BRINE_ERROR_MESSAGE_SIZE 512
+#define BRINE_ERROR_WHERE_SIZE 160
+
+/* Filled by a failing call; owned by the caller (stack allocation is fine).
+ * A successful call leaves it untouched. */
+typedef struct brine_error {
+    brine_status status;
+    /* Absolute byte offset of the fault within the stream named by `where`
+     * (for compressed files: the offset in the decompressed stream), or -1. */
+    int64_t offset;
+    /* Container member the offset refers to, e.g. "gzip stream", a sidecar
+     * file name, "nested pickle at 1234"; empty when the file is plain. */
+    char where[BRINE_ERROR_WHERE_SIZE];
+    /* One sentence: what was found, and what was expected. */
+    char message[BRINE_ERROR_MESSAGE_SIZE];
+} brine_error;
+
+/* Reset an error to BRINE_OK, offset -1, empty strings.  NULL is ignored. */
+void brine_error_clear(brine_error *err);
+
+/* ---------------------------------------------------------- enumerations */
+
+typedef enum brine_format {
+    BRINE_FORMAT_PICKLE = 0, /* one plain pickle stream */
+    BRINE_FORMAT_JOBLIB = 1  /* joblib: pickle with arrays spliced after wrappers */
+} brine_format;
+
+typedef enum brine_compression {
+    BRINE_COMPRESSION_NONE = 0,
+    BRINE_COMPRESSION_ZLIB = 1,
+    BRINE_COMPRESSION_GZIP = 2,
+    BRINE_COMPRESSION_BZ2 = 3,
+    BRINE_COMPRESSION_XZ = 4,
+    BRINE_COMPRESSION_LZMA = 5,
+    BRINE_COMPRESSION_LZ4 = 6,
+    BRINE_COMPRESSION_COUNT_
+} brine_compression;
+
+/* joblib's own names: "none", "zlib", "gzip", "bz2", "xz", "lzma", "lz4". */
+const char *brine_compression_name(brine_compression c);
+
+/* Parses a CONVENTIONS compression spec: "0".."9" (zlib level, 0 = none),
+ * "NAME" or "NAME:LEVEL".  *level_out is -1 for the method's default. */
+brine_status brine_compression_parse(brine_compression *out, int *level_out,
+                                     const char *spec, brine_error *err);
+
+/* ---------------------------------------------------------------- options */
+
+#define BRINE_LOAD_OPTIONS_VERSION 1
+
+/* Limits for loading.  Zero means the default given beside each field; each
+ * default accepts every legitimate file CPython loads (CONVENTIONS). */
+typedef struct brine_load_options {
+    unsigned version;            /* BRINE_LOAD_OPTIONS_VERSION */
+    int use_mmap;                /* map uncompressed files; arrays point into
+                                    the mapping (default 0: read) */
+    uint64_t max_input_bytes;    /* file size; default 64 GiB */
+    uint64_t max_decompressed_bytes; /* output of a decompressor; default 64 GiB
+                                    (multi-GB models load; bombs stop) */
+    uint64_t max_graph_bytes;    /* memory for the value graph itself, array
+                                    data excluded; default 16 GiB */
+    uint64_t max_depth;          /* stack + mark depth and container nesting;
+                                    default 10 000 000 (200 000-deep lists load) */
+    uint64_t max_memo_entries;   /* distinct memo slots; default 100 000 000 */
+    uint64_t max_long_bytes;     /* bytes of one LONG1/LONG4 integer; default 1 MiB */
+    uint64_t max_long_digits;    /* digits of a text LONG/INT; default 4300,
+                                    CPython's own int/str limit */
+    uint64_t max_nested_streams; /* nested pickles (joblib object arrays,
+                                    sidecar files) per load; default 1 000 000 */
+    /* Unknown globals admitted for this load as inert objects, each
+     * "module:qualname".  Dangerous globals are never admitted. */
+    const char *const *trust;
+    size_t n_trust;
+} brine_load_options;
+
+#define BRINE_LOAD_OPTIONS_INIT {BRINE_LOAD_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0}
+
+#define BRINE_SAVE_OPTIONS_VERSION 1
+
+typedef struct brine_save_options {
+    unsigned version;              /* BRINE_SAVE_OPTIONS_VERSION */
+    brine_format format;           /* default BRINE_FORMAT_PICKLE */
+    int protocol;                  /* 2..5; 0 means 4 */
+    brine_compression compression; /* joblib only; default none */
+    int level;                     /* compressor level; -1 or 0 with a
+                                      compressor means its joblib default */
+} brine_save_options;
+
+#define BRINE_SAVE_OPTIONS_INIT {BRINE_SAVE_OPTIONS_VERSION, BRINE_FORMAT_PICKLE, 0, BRINE_COMPRESSION_NONE, -1}
+
+/* ------------------------------------------------------------------ files */
+
+/* A loaded pickle or joblib file: container facts plus the value graph. */
+typedef struct brine_file brine_file;
+
+/* A node of the value graph, borrowed from its brine_file. */
+typedef struct brine_value brine_value;
+
+/* Opens and fully parses `path`.  The container is detected from content,
+ * never from the name.  Legacy multi-file joblib models read their sibling
+ * .npy files from the same directory (plain names only).
+ * Failures: BRINE_E_IO, BRINE_E_FORMAT, BRINE_E_UNSUPPORTED, BRINE_E_GLOBAL,
+ * BRINE_E_LIMIT, BRINE_E_NOMEM.  On failure *out is NULL. */
+brine_status brine_file_open(brine_file **out, const char *path,
+                             const brine_load_options *opts, brine_error *err);
+
+/* As brine_file_open, from memory.  The bytes are borrowed: they must stay
+ * valid and unchanged until brine_file_free.  Multi-file models cannot be
+ * opened this way (BRINE_E_UNSUPPORTED). */
+brine_status brine_file_open_memory(brine_file **out, const void *data, size_t size,
+                                    const brine_load_options *opts, brine_error *err);
+
+/* Releases the file and every value borrowed from it.  NULL is ignored. */
+void brine_file_free(brine_file *file);
+
+brine_format brine_file_format(const brine_file *file);
+brine_compression brine_file_compression(const brine_file *file);
+/* Protocol of the (outer) pickle stream: its PROTO opcode, else 0 or 1. */
+int brine_file_protocol(const brine_file *file);
+/* 1 when arrays point into a memory mapping of the file. */
+int brine_file_is_mapped(const brine_file *file);
+/* The object the outer stream's STOP returned. */
+const brine_value *brine_file_root(const brine_file *file);
+
+/* Every global the file referenced, in order of first reference. */
+typedef struct brine_global_ref {
+    const char *module;  /* after Python-2 renaming, e.g. "builtins" */
+    const char *name;    /* qualified name, dotted names kept whole */
+    int64_t offset;      /* offset of the opcode that named it */
+    int stream;          /* 0 = outer stream, n = n-th nested stream */
+} brine_global_ref;
+
+size_t brine_file_global_count(const brine_file *file);
+/* Borrowed; NULL when index is out of range. */
+const brine_global_ref *brine_file_global(const brine_file *file, size_t index);
+
+/* ----------------------------------------------------------------- values */
+
+typedef enum brine_kind {
+    BRINE_NONE = 0,
+    BRINE_BOOL = 1,
+    BRINE_INT = 2,       /* arbitrary precision */
+    BRINE_FLOAT = 3,
+    BRINE_COMPLEX = 4,
+    BRINE_STR = 5,       /* UTF-8 (lone surrogates kept, as Python's surrogatepass) */
+    BRINE_BYTES = 6,
+    BRINE_BYTEARRAY = 7,
+    BRINE_TUPLE = 8,
+    BRINE_LIST = 9,
+    BRINE_DICT = 10,
+    BRINE_SET = 11,
+    BRINE_FROZENSET = 12,
+    BRINE_GLOBAL = 13,   /* a reference to module.qualname, never called */
+    BRINE_OBJECT = 14,   /* opaque reconstructed object: class, args, state */
+    BRINE_NDARRAY = 15,
+    BRINE_SCALAR = 16,   /* numpy scalar: dtype + raw item bytes */
+    BRINE_DTYPE = 17,
+    BRINE_SLICE = 18     /* builtins.slice(start, stop, step) */
+} brine_kind;
+
+const char *brine_kind_name(brine_kind kind);
+brine_kind brine_value_kind(const brine_value *v);
+
+/* BRINE_BOOL: 0 or 1; other kinds: BRINE_E_TYPE. */
+brine_status brine_value_bool(const brine_value *v, int *out);
+/* BRINE_INT or BRINE_BOOL that fits int64; BRINE_E_TYPE otherwise. */
+brine_status brine_value_int64(const brine_value *v, int64_t *out);
+/* BRINE_FLOAT, or BRINE_INT/BRINE_BOOL exactly representable. */
+brine_status brine_value_double(const brine_value *v, double *out);
+/* BRINE_INT: decimal text into buf (NUL-terminated); BRINE_E_ARGUMENT when
+ * buf is too small (needed size in *needed, NUL included). */
+brine_status brine_value_int_text(const brine_value *v, char *buf, size_t size, size_t *needed);
+/* BRINE_STR, BRINE_BYTES, BRINE_BYTEARRAY: borrowed bytes, length in *len.
+ * Not NUL-terminated in general. NULL for other kinds. */
+const char *brine_value_bytes(const brine_value *v, size_t *len);
+/* BRINE_COMPLEX. */
+brine_status brine_value_complex(const brine_value *v, double *re, double *im);
+
+/* Number of items of a tuple, list, set, frozenset (items) or dict (pairs);
+ * 0 for other kinds. */
+size_t brine_value_len(const brine_value *v);
+/* i-th item of a tuple, list, set or frozenset; NULL when out of range. */
+const brine_value *brine_value_item(const brine_value *v, size_t i);
+/* i-th key / value of a dict, in insertion order. */
+const brine_value *brine_value_dict_key(const brine_value *v, size_t i);
+const brine_value *brine_value_dict_value(const brine_value *v, size_t i);
+/* Value of the str key `key` in a dict; NULL if absent or not a dict. */
+const brine_value *brine_value_dict_get(const brine_value *v, const char *key);
+
+/* BRINE_GLOBAL: module and qualified name.  BRINE_OBJECT: those of its class
+ * (or reconstructor).  NULL otherwise. */
+const char *brine_value_global(const brine_value *v, const char **name);
+/* BRINE_OBJECT parts: the constructor's argument tuple (may be NULL) and the
+ * state given by BUILD (may be NULL). */
+const brine_value *brine_value_object_args(const brine_value *v);
+const brine_value *brine_value_object_state(const brine_value *v);
+
+/* Description of an ndarray (BRINE_NDARRAY), a numpy scalar (BRINE_SCALAR,
+ * ndim 0) or a dtype (BRINE_DTYPE; shape and data empty). */
+typedef struct brine_array_info {
+    char kind;            /* numpy kind: b i u f c U S V O M m */
+    char byteorder;       /* '<', '>' or '|' */
+    size_t itemsize;      /* bytes per element */
+    int structured;       /* 1 when the dtype has named fields */
+    int ndim;
+    const int64_t *shape; /* ndim entries, borrowed */
+    int64_t count;        /* product of shape */
+    int fortran;          /* 1 when data is in Fortran order */
+    const void *data;     /* count * itemsize bytes; NULL for object arrays */
+    size_t nbytes;
+    const brine_value *dtype;   /* the BRINE_DTYPE node */
+    const brine_value *objects; /* object arrays: BRINE_LIST of elements, C order */
+} brine_array_info;
+
+brine_status brine_value_array(const brine_value *v, brine_array_info *out);
+
+/* Number of fields of a structured dtype (or of an array/scalar's dtype) and
+ * their names, dtypes and byte offsets. */
+size_t brine_dtype_field_count(const brine_value *dtype);
+brine_status brine_dtype_field(const brine_value *dtype, size_t i, const char **name,
+                               const brine_value **field_dtype, size_t *offset);
+
+/* ----------------------------------------------------------------- saving */
+
+/* Writes the graph rooted at `root` (borrowed from any brine_file, or built
+ * by brine) to `path` atomically (temporary file, fsync, rename).
+ * Failures: BRINE_E_IO, BRINE_E_ARGUMENT (bad options), BRINE_E_UNSUPPORTED
+ * (a value that cannot be pickled in the chosen protocol), BRINE_E_NOMEM. */
+brine_status brine_save(const brine_value *root, const char *path,
+                        const brine_save_options *opts, brine_error *err);
+
+/* As brine_save, into memory.  *out is the caller's; free it with brine_free. */
+brine_status brine_save_memory(void **out, size_t *out_size, const brine_value *root,
+                               const brine_save_options *opts, brine_error *err);
+
+/* Frees memory that brine returned to the caller.  NULL is ignored. */
+void brine_free(void *p);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BRINE_H */

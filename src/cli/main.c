@@ -1,0 +1,39 @@
+/* main.c — the brine command: dispatch to subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const char usage[] =
+    "usage: brine COMMAND [OPTIONS] [ARGS]\n"
+    "\n"
+    "Load, inspect and save scikit-learn pickle and joblib files without Python.\n"
+    "Nothing in a file is ever executed.\n"
+    "\n"
+    "commands:\n"
+    "  inspect FILE [--json]            what a file holds: container, globals, object tree\n"
+    "  convert IN OUT [--format F] [--protocol N] [--compress SPEC]\n"
+    "                                   rewrite a file as pickle or joblib\n"
+    "\n"
+    "  brine COMMAND --help             options of a command\n"
+    "  brine --version                  print the version\n";
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        fputs(usage, stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "--version")) {
+        printf("brine %s\n", brine_version());
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "inspect")) return cmd_inspect(argc - 1, argv + 1);
+    if (!strcmp(cmd, "convert")) return cmd_convert(argc - 1, argv + 1);
+    fprintf(stderr, "brine: unknown command '%s' (see 'brine --help')\n", cmd);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,41 @@
+/* file.h — reading whole files (or mapping them) and writing atomically. */
+#ifndef BRINE_IO_FILE_H
+#define BRINE_IO_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "brine.h"
+
+/* Bytes of an input file, owned by this struct: either a private malloc'd
+ * copy or a read-only memory mapping. */
+typedef struct bi_input {
+    const uint8_t *data;
+    size_t size;
+    void *owned;   /* malloc'd block or mapping base; NULL when borrowed */
+    size_t owned_size;
+    int mapped;    /* 1: `owned` is a mapping (munmap), 0: malloc'd (free) */
+} bi_input;
+
+/* Reads (use_mmap == 0) or maps (use_mmap != 0) the file at path.  A file
+ * larger than max_bytes fails with BRINE_E_LIMIT before anything is read.
+ * An empty file is mapped as size 0 with data pointing at a static byte.
+ * Errors: BRINE_E_IO naming the path and errno text. */
+brine_status bi_input_open(bi_input *out, const char *path, int use_mmap,
+                           uint64_t max_bytes, brine_error *err);
+/* Wraps borrowed memory (nothing to release). */
+void bi_input_borrow(bi_input *out, const void *data, size_t size);
+/* Takes ownership of a malloc'd block. */
+void bi_input_adopt(bi_input *out, uint8_t *data, size_t size);
+void bi_input_release(bi_input *in);
+
+/* Writes data to path atomically: a temporary file in the same directory,
+ * fsync, rename over path, fsync of the directory.  On failure the
+ * temporary is removed and path is untouched.  Errors: BRINE_E_IO. */
+brine_status bi_write_atomic(const char *path, const void *data, size_t size,
+                             brine_error *err);
+
+/* Directory part of path ("." when it has none) into buf. */
+void bi_path_dirname(const char *path, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,407 @@
+/* load.c — brine_file: detect the container, decompress under a cap, run
+ * the pickle machine with joblib's wrapper semantics, keep what arrays point
+ * into alive. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/compress.h"
+#include "io/error.h"
+#include "joblib/joblib.h"
+#include "numpy/numpy.h"
+#include "pickle/vm.h"
+
+#define GiB (1024ull * 1024 * 1024)
+
+brine_load_options bj_resolve_options(const brine_load_options *in) {
+    brine_load_options o = BRINE_LOAD_OPTIONS_INIT;
+    if (in) o = *in;
+    /* Defaults accept every legitimate file (CONVENTIONS "Default limits"):
+     * sizes allow multi-GB models, depth allows 200 000-deep nesting with
+     * room to spare, the integer limits are CPython's own. */
+    if (!o.max_input_bytes) o.max_input_bytes = 64 * GiB;
+    if (!o.max_decompressed_bytes) o.max_decompressed_bytes = 64 * GiB;
+    if (!o.max_graph_bytes) o.max_graph_bytes = 16 * GiB;
+    if (!o.max_depth) o.max_depth = 10000000;
+    if (!o.max_memo_entries) o.max_memo_entries = 100000000;
+    if (!o.max_long_bytes) o.max_long_bytes = 1024 * 1024;
+    if (!o.max_long_digits) o.max_long_digits = 4300;
+    if (!o.max_nested_streams) o.max_nested_streams = 1000000;
+    return o;
+}
+
+const bp_global_table *const *bj_tables(size_t *n) {
+    static const bp_global_table *const tables[] = {&bp_builtins_table, &bn_numpy_table, &bj_joblib_table,
+                                                     &bp_sklearn_table};
+    *n = sizeof tables / sizeof tables[0];
+    return tables;
+}
+
+/* ------------------------------------------------------------ globals */
+
+static void record_global(void *user, const char *module, const char *name, int64_t offset, int stream) {
+    brine_file *f = user;
+    if (!strncmp(module, "numpy._core", 11)) f->numpy2 = 1;
+    for (size_t k = 0; k < f->nglobals; k++)
+        if (!strcmp(f->globals[k].module, module) && !strcmp(f->globals[k].name, name)) return;
+    if (f->nglobals == f->globals_cap) {
+        size_t cap = f->globals_cap ? f->globals_cap * 2 : 32;
+        brine_global_ref *g = realloc(f->globals, cap * sizeof *g);
+        if (!g) return; /* the list is informational; the load goes on */
+        f->globals = g;
+        f->globals_cap = cap;
+    }
+    const char *m = bp_arena_strdup(&f->arena, module, strlen(module));
+    const char *n = bp_arena_strdup(&f->arena, name, strlen(name));
+    if (!m || !n) return;
+    f->globals[f->nglobals++] = (brine_global_ref){m, n, offset, stream};
+}
+
+/* ------------------------------------------------------- nested streams */
+
+static void vm_setup(bp_vm *vm, brine_file *f, const uint8_t *data, size_t size, size_t pos, int stream,
+                     brine_error *err) {
+    memset(vm, 0, sizeof *vm);
+    vm->arena = &f->arena;
+    vm->data = data;
+    vm->size = size;
+    vm->pos = pos;
+    vm->tables = bj_tables(&vm->ntables);
+    vm->trust = f->opts.trust;
+    vm->n_trust = f->opts.n_trust;
+    vm->limits = (bp_limits){f->opts.max_depth, f->opts.max_memo_entries, f->opts.max_long_bytes,
+                             f->opts.max_long_digits};
+    vm->on_global = record_global;
+    vm->user = f;
+    vm->stream = stream;
+    vm->err = err;
+    bp_vm_init(vm);
+}
+
+/* One complete pickle at data[pos..] (joblib object arrays, .npy object
+ * arrays), under the same policy and limits, with its own memo. */
+static brine_status run_nested(brine_file *f, const uint8_t *data, size_t size, size_t pos, brine_error *err,
+                               bv **out, size_t *end) {
+    if (f->nested_streams >= f->opts.max_nested_streams)
+        return bi_fail(err, BRINE_E_LIMIT, (int64_t)pos, "more than %llu nested pickles (max_nested_streams)",
+                       (unsigned long long)f->opts.max_nested_streams);
+    if (f->nested_depth > 0)
+        return bi_fail(err, BRINE_E_UNSUPPORTED, (int64_t)pos, "array wrapper inside a nested pickle");
+    f->nested_streams++;
+    f->nested_depth++;
+    bp_vm vm;
+    vm_setup(&vm, f, data, size, pos, (int)f->nested_streams, err);
+    brine_status st = bp_vm_run(&vm);
+    if (!st) {
+        *out = vm.result;
+        if (end) *end = vm.pos;
+    } else {
+        bi_error_where(err, "nested pickle %zu at offset %zu", f->nested_streams, pos);
+    }
+    bp_vm_release(&vm);
+    f->nested_depth--;
+    return st;
+}
+
+/* ------------------------------------------------------------ wrappers */
+
+static brine_status wrapper_fail(bp_vm *vm, const char *what) {
+    return bp_vm_fail(vm, BRINE_E_FORMAT, "invalid joblib array wrapper: %s", what);
+}
+
+/* Turns the wrapper node into the array it stands for, in place, so the
+ * stack slot and any memo reference see the array (as joblib's unpickler
+ * replaces the stack top). */
+static void become(bv *obj, const bv *arr) {
+    obj->kind = arr->kind;
+    obj->flags = arr->flags;
+    obj->u = arr->u;
+}
+
+static brine_status wrapper_shape(bp_vm *vm, const bv *shape, int64_t *dims, int *ndim) {
+    if (!shape || shape->kind != BRINE_TUPLE || shape->u.seq.n > 64) return wrapper_fail(vm, "shape is not a tuple");
+    for (size_t k = 0; k < shape->u.seq.n; k++)
+        if (!bv_get_i64(shape->u.seq.items[k], &dims[k])) return wrapper_fail(vm, "shape is not ints");
+    *ndim = (int)shape->u.seq.n;
+    return BRINE_OK;
+}
+
+/* NumpyArrayWrapper: the array's bytes (or a nested pickle of an object
+ * array) follow the BUILD opcode directly in the stream. */
+static brine_status build_numpy_wrapper(bp_vm *vm, bv *obj, bv *state) {
+    brine_file *f = vm->user;
+    if (obj->kind != BRINE_OBJECT || obj->u.obj.state) return wrapper_fail(vm, "BUILD twice");
+    if (state->kind != BRINE_DICT) return wrapper_fail(vm, "state is not a dict");
+    bv *dtype = bv_dict_get(state, "dtype"), *order = bv_dict_get(state, "order");
+    bv *subclass = bv_dict_get(state, "subclass"), *align = bv_dict_get(state, "numpy_array_alignment_bytes");
+    if (!dtype || dtype->kind != BRINE_DTYPE || (dtype->flags & BV_F_PENDING)) return wrapper_fail(vm, "no dtype");
+    if (!subclass || !bn_is_array_class(subclass)) return wrapper_fail(vm, "subclass is not a numpy array class");
+    int64_t dims[64];
+    int ndim;
+    brine_status st = wrapper_shape(vm, bv_dict_get(state, "shape"), dims, &ndim);
+    if (st) return st;
+    f->saw_wrapper = 1;
+    if (dtype->u.dt->hasobject) {
+        bv *arr;
+        size_t end;
+        st = run_nested(f, vm->data, vm->size, vm->pos, vm->err, &arr, &end);
+        if (st) return st;
+        if (arr->kind != BRINE_NDARRAY || !arr->u.arr->objects)
+            return wrapper_fail(vm, "the nested pickle of an object array is not an object array");
+        vm->pos = end;
+        become(obj, arr);
+        return BRINE_OK;
+    }
+    if (align && align->kind != BRINE_NONE) {
+        if (vm->pos >= vm->size) return bp_vm_fail(vm, BRINE_E_FORMAT, "truncated input: array padding missing");
+        size_t pad = vm->data[vm->pos];
+        if (pad > vm->size - vm->pos - 1) return bp_vm_fail(vm, BRINE_E_FORMAT, "truncated input: array padding runs past the end");
+        vm->pos += 1 + pad;
+    }
+    int64_t count;
+    uint64_t nbytes;
+    if (!bn_shape_count(ndim, dims, &count) ||
+        __builtin_mul_overflow((uint64_t)count, (uint64_t)dtype->u.dt->itemsize, &nbytes))
+        return wrapper_fail(vm, "shape overflows");
+    if (nbytes > vm->size - vm->pos)
+        return bi_fail(vm->err, BRINE_E_FORMAT, (int64_t)vm->pos,
+                       "truncated input: array data of %llu bytes runs past the end (%zu remain)",
+                       (unsigned long long)nbytes, vm->size - vm->pos);
+    bv *arr;
+    st = bn_array_new(vm->arena, &arr, dtype, ndim, dims, bv_is_str(order, "F"), vm->data + vm->pos, (size_t)nbytes,
+                      NULL, vm->err, (int64_t)vm->pos);
+    if (st) return st;
+    arr->u.arr->subclass = subclass;
+    vm->pos += (size_t)nbytes;
+    become(obj, arr);
+    return BRINE_OK;
+}
+
+/* A sibling file's name must be a plain name in the model's directory
+ * (SECURITY D4): never a path. */
+static int plain_name(const bv *name) {
+    if (!name || name->kind != BRINE_STR || name->u.s.n == 0 || name->u.s.n > 255) return 0;
+    const uint8_t *p = name->u.s.p;
+    size_t n = name->u.s.n;
+    if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.')) return 0;
+    return !memchr(p, '/', n) && !memchr(p, '\\', n) && !memchr(p, 0, n);
+}
+
+static brine_status open_sidecar(bp_vm *vm, const bv *name, bi_input **out) {
+    brine_file *f = vm->user;
+    if (!plain_name(name)) return bp_vm_fail(vm, BRINE_E_FORMAT, "legacy array file name is not a plain file name in the model's directory");
+    if (!f->dir) return bp_vm_fail(vm, BRINE_E_UNSUPPORTED, "legacy multi-file models must be opened from a path");
+    bi_input *grown = realloc(f->sidecars, (f->nsidecars + 1) * sizeof *grown);
+    if (!grown) return bp_vm_fail(vm, BRINE_E_NOMEM, "out of memory");
+    f->sidecars = grown;
+    size_t dl = strlen(f->dir);
+    char *path = malloc(dl + name->u.s.n + 2);
+    if (!path) return bp_vm_fail(vm, BRINE_E_NOMEM, "out of memory");
+    memcpy(path, f->dir, dl);
+    path[dl] = '/';
+    memcpy(path + dl + 1, name->u.s.p, name->u.s.n);
+    path[dl + 1 + name->u.s.n] = '\0';
+    brine_status st = bi_input_open(&f->sidecars[f->nsidecars], path, f->opts.use_mmap, f->opts.max_input_bytes, vm->err);
+    free(path);
+    if (st) return st;
+    *out = &f->sidecars[f->nsidecars++];
+    return BRINE_OK;
+}
+
+typedef struct npy_ctx {
+    brine_file *f;
+    brine_error *err;
+} npy_ctx;
+
+static brine_status npy_nested(void *ctx, const uint8_t *data, size_t size, size_t pos, bv **out) {
+    npy_ctx *c = ctx;
+    return run_nested(c->f, data, size, pos, c->err, out, NULL);
+}
+
+/* NDArrayWrapper (joblib < 0.10): the array lives in a sibling .npy file. */
+static brine_status build_ndarray_wrapper(bp_vm *vm, bv *obj, bv *state) {
+    if (obj->kind != BRINE_OBJECT || state->kind != BRINE_DICT) return wrapper_fail(vm, "legacy wrapper state is not a dict");
+    bv *name = bv_dict_get(state, "filename");
+    bi_input *side;
+    brine_status st = open_sidecar(vm, name, &side);
+    if (st) return st;
+    npy_ctx ctx = {vm->user, vm->err};
+    bv *arr;
+    st = bn_npy_parse(vm->arena, side->data, side->size, npy_nested, &ctx, &arr, vm->err);
+    if (st) {
+        bi_error_where(vm->err, "sidecar %.*s", (int)name->u.s.n, (const char *)name->u.s.p);
+        return st;
+    }
+    ((brine_file *)vm->user)->saw_wrapper = 1;
+    become(obj, arr);
+    return BRINE_OK;
+}
+
+/* ZNDArrayWrapper (joblib < 0.10, compressed): raw bytes in a sibling ZF
+ * file, shape and dtype in the state. */
+static brine_status build_zndarray_wrapper(bp_vm *vm, bv *obj, bv *state) {
+    brine_file *f = vm->user;
+    if (obj->kind != BRINE_OBJECT || state->kind != BRINE_DICT) return wrapper_fail(vm, "legacy wrapper state is not a dict");
+    bv *ast = bv_dict_get(state, "state");
+    if (!ast || ast->kind != BRINE_TUPLE || ast->u.seq.n < 3) return wrapper_fail(vm, "legacy wrapper without array state");
+    size_t b = ast->u.seq.n == 4 ? 1 : 0;
+    bv *dtype = ast->u.seq.items[b + 1];
+    int64_t dims[64], fortran = 0;
+    int ndim;
+    brine_status st = wrapper_shape(vm, ast->u.seq.items[b], dims, &ndim);
+    if (st) return st;
+    if (dtype->kind != BRINE_DTYPE || (dtype->flags & BV_F_PENDING) || dtype->u.dt->hasobject)
+        return wrapper_fail(vm, "legacy wrapper dtype");
+    bv_get_i64(ast->u.seq.items[b + 2], &fortran);
+    bi_input *side;
+    st = open_sidecar(vm, bv_dict_get(state, "filename"), &side);
+    if (st) return st;
+    bi_buf raw = BI_BUF_INIT;
+    st = bi_decompress(BRINE_COMPRESSION_ZLIB, 1, side->data, side->size, f->opts.max_decompressed_bytes, &raw, vm->err);
+    if (st) { bi_buf_free(&raw); return st; }
+    /* The sidecar slot now owns the decompressed bytes instead. */
+    bi_input_release(side);
+    size_t len;
+    uint8_t *data = bi_buf_take(&raw, &len);
+    bi_input_adopt(side, data, len);
+    bv *arr;
+    st = bn_array_new(vm->arena, &arr, dtype, ndim, dims, fortran != 0, side->data, side->size, NULL, vm->err, vm->op_offset);
+    if (st) return st;
+    arr->u.arr->subclass = bv_global(vm->arena, "numpy", "ndarray", NULL);
+    f->saw_wrapper = 1;
+    become(obj, arr);
+    return BRINE_OK;
+}
+
+#define W(module, name, fn) {module, name, BP_T_NEW, NULL, fn}
+static const bp_global joblib_rows[] = {
+    W("joblib.numpy_pickle", "NDArrayWrapper", build_ndarray_wrapper),
+    W("joblib.numpy_pickle", "NumpyArrayWrapper", build_numpy_wrapper),
+    W("joblib.numpy_pickle", "ZNDArrayWrapper", build_zndarray_wrapper),
+    W("joblib.numpy_pickle_compat", "NDArrayWrapper", build_ndarray_wrapper),
+    W("joblib.numpy_pickle_compat", "ZNDArrayWrapper", build_zndarray_wrapper),
+    W("sklearn.externals.joblib.numpy_pickle", "NDArrayWrapper", build_ndarray_wrapper),
+    W("sklearn.externals.joblib.numpy_pickle", "NumpyArrayWrapper", build_numpy_wrapper),
+    W("sklearn.externals.joblib.numpy_pickle", "ZNDArrayWrapper", build_zndarray_wrapper),
+};
+#undef W
+
+const bp_global_table bj_joblib_table = {joblib_rows, sizeof joblib_rows / sizeof joblib_rows[0]};
+
+/* ---------------------------------------------------------------- open */
+
+static brine_status decompress_if_needed(brine_file *f, brine_error *err) {
+    f->compression = bi_detect_compression(f->input.data, f->input.size, &f->legacy_zf);
+    if (f->compression == BRINE_COMPRESSION_NONE) {
+        f->stream = f->input.data;
+        f->stream_size = f->input.size;
+        f->mapped = f->input.mapped;
+        return BRINE_OK;
+    }
+    brine_status st = bi_decompress(f->compression, f->legacy_zf, f->input.data, f->input.size,
+                                    f->opts.max_decompressed_bytes, &f->decompressed, err);
+    if (st) {
+        bi_error_where(err, "%s container", f->legacy_zf ? "ZF" : brine_compression_name(f->compression));
+        return st;
+    }
+    f->stream = f->decompressed.data ? f->decompressed.data : (const uint8_t *)"";
+    f->stream_size = f->decompressed.len;
+    return BRINE_OK;
+}
+
+static brine_status run_outer(brine_file *f, brine_error *err) {
+    bp_vm vm;
+    vm_setup(&vm, f, f->stream, f->stream_size, 0, 0, err);
+    brine_status st = bp_vm_run(&vm);
+    if (!st) {
+        f->root = vm.result;
+        f->stream_end = vm.pos;
+        f->protocol = vm.first_proto >= 0 ? vm.first_proto : (vm.max_op_proto >= 1 ? 1 : 0);
+    } else if (f->compression != BRINE_COMPRESSION_NONE) {
+        bi_error_where(err, "decompressed %s stream", f->legacy_zf ? "ZF" : brine_compression_name(f->compression));
+    }
+    bp_vm_release(&vm);
+    return st;
+}
+
+static brine_status file_new(brine_file **out, const brine_load_options *opts) {
+    brine_file *f = calloc(1, sizeof *f);
+    if (!f) return BRINE_E_NOMEM;
+    f->opts = bj_resolve_options(opts);
+    bp_arena_init(&f->arena, f->opts.max_graph_bytes);
+    *out = f;
+    return BRINE_OK;
+}
+
+static brine_status finish_open(brine_file *f, brine_error *err) {
+    brine_status st = decompress_if_needed(f, err);
+    if (!st) st = run_outer(f, err);
+    if (!st) {
+        int joblib = f->saw_wrapper || f->compression != BRINE_COMPRESSION_NONE;
+        f->format = joblib ? BRINE_FORMAT_JOBLIB : BRINE_FORMAT_PICKLE;
+    }
+    return st;
+}
+
+brine_status brine_file_open(brine_file **out, const char *path, const brine_load_options *opts, brine_error *err) {
+    *out = NULL;
+    if (!path) return bi_fail(err, BRINE_E_ARGUMENT, -1, "no path given");
+    brine_file *f;
+    if (file_new(&f, opts)) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    brine_status st = bi_input_open(&f->input, path, f->opts.use_mmap, f->opts.max_input_bytes, err);
+    if (!st) {
+        char dir[4096];
+        bi_path_dirname(path, dir, sizeof dir);
+        f->dir = strdup(dir);
+        if (!f->dir) st = bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    }
+    if (!st) st = finish_open(f, err);
+    if (st) {
+        brine_file_free(f);
+        return st;
+    }
+    *out = f;
+    return BRINE_OK;
+}
+
+brine_status brine_file_open_memory(brine_file **out, const void *data, size_t size, const brine_load_options *opts,
+                                    brine_error *err) {
+    *out = NULL;
+    if (!data && size) return bi_fail(err, BRINE_E_ARGUMENT, -1, "no data given");
+    brine_file *f;
+    if (file_new(&f, opts)) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    if (size > f->opts.max_input_bytes) {
+        brine_file_free(f);
+        return bi_fail(err, BRINE_E_LIMIT, -1, "input of %zu bytes exceeds max_input_bytes", size);
+    }
+    bi_input_borrow(&f->input, data ? data : "", size);
+    brine_status st = finish_open(f, err);
+    if (st) {
+        brine_file_free(f);
+        return st;
+    }
+    *out = f;
+    return BRINE_OK;
+}
+
+void brine_file_free(brine_file *f) {
+    if (!f) return;
+    bp_arena_free(&f->arena);
+    bi_buf_free(&f->decompressed);
+    for (size_t k = 0; k < f->nsidecars; k++) bi_input_release(&f->sidecars[k]);
+    free(f->sidecars);
+    bi_input_release(&f->input);
+    free(f->globals);
+    free(f->dir);
+    free(f);
+}
+
+brine_format brine_file_format(const brine_file *f) { return f->format; }
+brine_compression brine_file_compression(const brine_file *f) { return f->compression; }
+int brine_file_protocol(const brine_file *f) { return f->protocol; }
+int brine_file_is_mapped(const brine_file *f) { return f->mapped; }
+const brine_value *brine_file_root(const brine_file *f) { return f->root; }
+size_t brine_file_global_count(const brine_file *f) { return f->nglobals; }
+
+const brine_global_ref *brine_file_global(const brine_file *f, size_t i) {
+    return i < f->nglobals ? &f->globals[i] : NULL;
+}
