@@ -588,7 +588,9 @@ HANDLER(REDUCE) {
 static brine_status instantiate(bp_vm *vm, bv *cls, bv *args, const char *op) {
     brine_status st = bp_vm_need_tier(vm, cls, BP_T_NEW, op);
     if (st) return st;
-    if (args && args->kind == BRINE_TUPLE && args->u.seq.n && cls->u.g.entry != &bp_trusted_entry)
+    /* Arguments only for entries that may also be called (namedtuples such
+     * as sklearn's _ImputerTriplet are NEWOBJ(cls, fields)). */
+    if (args && args->kind == BRINE_TUPLE && args->u.seq.n && !(cls->u.g.entry->tiers & BP_T_CALL))
         return bp_vm_fail(vm, BRINE_E_UNSUPPORTED, "%s of %s.%s with arguments is not supported", op,
                           cls->u.g.module, cls->u.g.name);
     return push(vm, bp_vm_new_object(vm, cls, args, BV_HOW_NEWOBJ));
