@@ -46,7 +46,7 @@ $(BUILD)/brine.pc: brine.pc.in
 	@mkdir -p $(BUILD)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/^#define BRINE_VERSION_STRING "\(.*\)"/\1/p' include/brine.h)|g' $< > $@
 
-$(BUILD)/tests/%: tests/%.c $(BUILD)/libbrine.a tests/harness.h
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libbrine.a tests/harness.h tests/asm.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Itests -o $@ $< $(BUILD)/libbrine.a $(LDFLAGS_ALL) $(LIBS)
 

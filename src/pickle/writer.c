@@ -306,9 +306,21 @@ static void emit_get(bp_writer *w, int64_t idx) {
     }
 }
 
+/* Mutable containers and objects are always memoized, before their
+ * children, as CPython does: every cycle passes through one of them, so a
+ * cycle always meets a GET.  Immutable values only when shared. */
+static int always_memoized(const bv *v) {
+    switch (v->kind) {
+    case BRINE_LIST: case BRINE_DICT: case BRINE_SET: case BRINE_OBJECT: case BRINE_NDARRAY: case BRINE_DTYPE:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 void bp_w_memoize_node(bp_writer *w, const bv *node) {
     node_info *ni = info_find(w, node, 0);
-    if (!ni || ni->refs < 2 || ni->memo >= 0) return;
+    if (!ni || ni->memo >= 0 || (ni->refs < 2 && !always_memoized(node))) return;
     ni->memo = w->memo_next++;
     emit_put(w, ni->memo);
 }
