@@ -14,7 +14,10 @@ void brine_error_clear(brine_error *err) {
 
 brine_status bi_fail(brine_error *err, brine_status status, int64_t offset,
                      const char *fmt, ...) {
-    if (!err || err->status != BRINE_OK) return status;
+    if (!err) return status;
+    /* The innermost fault is already recorded: report its status so the
+     * returned code and err always agree. */
+    if (err->status != BRINE_OK) return err->status;
     err->status = status;
     err->offset = offset;
     va_list ap;

@@ -13,7 +13,7 @@
 /* Records status, offset (-1 if none) and a formatted message in err (which
  * may be NULL) and returns status, so callers can write
  * `return bi_fail(err, BRINE_E_FORMAT, off, "...")`.  An error already
- * recorded is kept: the innermost fault wins. */
+ * recorded is kept (the innermost fault wins) and its status returned. */
 brine_status bi_fail(brine_error *err, brine_status status, int64_t offset,
                      const char *fmt, ...) BI_PRINTF(4, 5);
 

@@ -26,7 +26,6 @@ static bv *subarray_dtype(bp_arena *a, bv *base, bv *shape, brine_error *err) {
     if (!d) return NULL;
     bv *pair[2] = {base, shape};
     d->u.dt->state->u.seq.items[2] = bv_tuple_of(a, 2, pair);
-    d->flags |= BV_F_PENDING;
     if (bn_dtype_setstate(a, d, d->u.dt->state, err, -1)) return NULL;
     return d;
 }

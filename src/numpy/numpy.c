@@ -167,7 +167,9 @@ static brine_status parse_subarray(bp_arena *a, bv_dtype *dt, bv *sub, brine_err
 
 brine_status bn_dtype_setstate(bp_arena *a, bv *d, bv *state, brine_error *err, int64_t off) {
     bv_dtype *dt = d->u.dt;
-    if (!(d->flags & BV_F_PENDING)) return dfail(err, off, "BUILD on a finished dtype");
+    /* numpy.dtype(...) is usable at once; BUILD may then give it its state
+     * once (built-in dtypes carry their prepared state already). */
+    if (dt->state && dt->state != state) return dfail(err, off, "BUILD on a dtype that already has its state");
     if (state->kind != BRINE_TUPLE || (nargs(state) != 8 && nargs(state) != 9))
         return bi_fail(err, BRINE_E_UNSUPPORTED, off, "dtype state of %zu items is not supported (expected 8 or 9)",
                        state->kind == BRINE_TUPLE ? nargs(state) : 0);
@@ -194,7 +196,6 @@ brine_status bn_dtype_setstate(bp_arena *a, bv *d, bv *state, brine_error *err, 
     }
     if (st) return st;
     dt->state = state;
-    d->flags &= (uint8_t)~BV_F_PENDING;
     return BRINE_OK;
 }
 
@@ -213,7 +214,6 @@ static brine_status reduce_dtype(bp_vm *vm, bv *callable, bv *args, bv **out) {
     bv_dtype *dt = bp_arena_alloc(vm->arena, sizeof *dt);
     if (!d || !dt) return oom(vm);
     d->u.dt = dt;
-    d->flags |= BV_F_PENDING;
     dt->kind = kind;
     dt->itemsize = itemsize;
     dt->byteorder = default_order(kind, itemsize);
@@ -243,7 +243,6 @@ bv *bn_dtype_struct(bp_arena *a, size_t nfields, const char *const *names, bv *c
     dt->state->u.seq.items[4] = fields;
     dt->state->u.seq.items[6] = bv_int(a, 1);
     dt->state->u.seq.items[7] = bv_int(a, 16);
-    d->flags |= BV_F_PENDING;
     brine_error err;
     brine_error_clear(&err);
     if (bn_dtype_setstate(a, d, dt->state, &err, -1)) return NULL;

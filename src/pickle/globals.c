@@ -142,12 +142,8 @@ static brine_status reduce_frozenset(bp_vm *vm, bv *callable, bv *args, bv **out
 
 static brine_status reduce_slice(bp_vm *vm, bv *callable, bv *args, bv **out) {
     size_t n = nargs(args);
+    /* Python's slice holds any objects; they stay inert here. */
     if (n < 1 || n > 3) return bad_args(vm, callable, "(start, stop[, step])");
-    for (size_t k = 0; k < n; k++) {
-        int kind = arg(args, k)->kind;
-        if (kind != BRINE_INT && kind != BRINE_NONE && kind != BRINE_BOOL)
-            return bad_args(vm, callable, "ints or None");
-    }
     bv *s = bv_new(vm->arena, BRINE_SLICE), *none = bv_none(vm->arena);
     if (!s || !none) return oom(vm);
     s->u.slice.start = n == 1 ? none : arg(args, 0);

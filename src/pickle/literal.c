@@ -104,6 +104,18 @@ static brine_status parse_number(parser *p, bv **out) {
         } else break;
     }
     size_t len = p->pos - start;
+    /* Python's rules: '_' only between digits; no leading zeros in a
+     * nonzero decimal integer ("0600" is a syntax error). */
+    for (size_t k = start; k < p->pos; k++)
+        if (p->s[k] == '_' && (k == start || k + 1 >= p->pos || !isdigit((unsigned char)p->s[k - 1]) ||
+                               !isdigit((unsigned char)p->s[k + 1])))
+            return perr(p, "misplaced '_' in a number");
+    if (!is_float) {
+        size_t d = start + (p->s[start] == '-' || p->s[start] == '+');
+        int nonzero = 0;
+        for (size_t k = d; k < p->pos; k++) nonzero |= p->s[k] != '0' && p->s[k] != '_';
+        if (p->pos - d > 1 && p->s[d] == '0' && nonzero) return perr(p, "leading zeros in a decimal integer");
+    }
     char tmp[512];
     size_t t = 0;
     if (len >= sizeof tmp) return perr(p, "number too long");

@@ -23,7 +23,8 @@ const bp_global bp_trusted_entry = {"<trusted>", "<trusted>", BP_T_NEW | BP_T_CA
 
 brine_status bp_vm_fail(bp_vm *vm, brine_status st, const char *fmt, ...) {
     brine_error *err = vm->err;
-    if (!err || err->status != BRINE_OK) return st;
+    if (!err) return st;
+    if (err->status != BRINE_OK) return err->status;
     char msg[BRINE_ERROR_MESSAGE_SIZE];
     va_list ap;
     va_start(ap, fmt);

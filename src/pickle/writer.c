@@ -599,8 +599,10 @@ static void write_object(bp_writer *w, const bv *o) {
 }
 
 static void write_dtype(bp_writer *w, const bv *d) {
-    push_op(w, BP_OP_BUILD);
-    bp_w_push_value(w, d->u.dt->state);
+    if (d->u.dt->state) { /* a dtype REDUCEd without BUILD has none */
+        push_op(w, BP_OP_BUILD);
+        bp_w_push_value(w, d->u.dt->state);
+    }
     push_memo(w, d);
     push_op(w, BP_OP_REDUCE);
     bp_w_push_value(w, d->u.dt->args);
