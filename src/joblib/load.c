@@ -108,13 +108,13 @@ static brine_status wrapper_fail(bp_vm *vm, const char *what) {
     return bp_vm_fail(vm, BRINE_E_FORMAT, "invalid joblib array wrapper: %s", what);
 }
 
-/* Turns the wrapper node into the array it stands for, in place, so the
- * stack slot and any memo reference see the array (as joblib's unpickler
- * replaces the stack top). */
-static void become(bv *obj, const bv *arr) {
-    obj->kind = arr->kind;
-    obj->flags = arr->flags;
-    obj->u = arr->u;
+/* Puts the array where the wrapper was on the stack, as joblib's unpickler
+ * does.  The wrapper node itself stays what the memo holds: Python's memo
+ * holds the wrapper too.  An object array from a nested pickle keeps its
+ * identity, so references to it from inside (cycles) stay the same node. */
+static void become(bp_vm *vm, bv *wrapper, bv *state, bv *arr) {
+    wrapper->u.obj.state = state;
+    vm->stack[vm->sp - 1] = arr;
 }
 
 static brine_status wrapper_shape(bp_vm *vm, const bv *shape, int64_t *dims, int *ndim) {
@@ -148,7 +148,7 @@ static brine_status build_numpy_wrapper(bp_vm *vm, bv *obj, bv *state) {
         if (arr->kind != BRINE_NDARRAY || !arr->u.arr->objects)
             return wrapper_fail(vm, "the nested pickle of an object array is not an object array");
         vm->pos = end;
-        become(obj, arr);
+        become(vm, obj, state, arr);
         return BRINE_OK;
     }
     if (align && align->kind != BRINE_NONE) {
@@ -172,7 +172,7 @@ static brine_status build_numpy_wrapper(bp_vm *vm, bv *obj, bv *state) {
     if (st) return st;
     arr->u.arr->subclass = subclass;
     vm->pos += (size_t)nbytes;
-    become(obj, arr);
+    become(vm, obj, state, arr);
     return BRINE_OK;
 }
 
@@ -232,7 +232,7 @@ static brine_status build_ndarray_wrapper(bp_vm *vm, bv *obj, bv *state) {
         return st;
     }
     ((brine_file *)vm->user)->saw_wrapper = 1;
-    become(obj, arr);
+    become(vm, obj, state, arr);
     return BRINE_OK;
 }
 
@@ -268,7 +268,7 @@ static brine_status build_zndarray_wrapper(bp_vm *vm, bv *obj, bv *state) {
     if (st) return st;
     arr->u.arr->subclass = bv_global(vm->arena, "numpy", "ndarray", NULL);
     f->saw_wrapper = 1;
-    become(obj, arr);
+    become(vm, obj, state, arr);
     return BRINE_OK;
 }
 
