@@ -317,6 +317,129 @@ brine_status brine_save_memory(void **out, size_t *out_size, const brine_value *
 /* Frees memory that brine returned to the caller.  NULL is ignored. */
 void brine_free(void *p);
 
+/* ================================================================ models
+ * Fitted scikit-learn estimators, loaded into typed models that predict
+ * without Python and give sklearn's own answers (floats bit for bit where
+ * sklearn's arithmetic is reproducible; see docs/predict.md).
+ *
+ * Supported classes (every module path sklearn has pickled them under):
+ * DecisionTreeClassifier/Regressor, ExtraTreeClassifier/Regressor,
+ * RandomForestClassifier/Regressor, ExtraTreesClassifier/Regressor.
+ *
+ * Loading validates everything prediction relies on (node links, shapes,
+ * dtypes, class tables, agreement between a forest's trees), so a damaged
+ * or hostile file fails at load with BRINE_E_FORMAT and a message naming the
+ * estimator and the field; prediction itself cannot crash or loop.
+ *
+ * Thread rule: a brine_model is immutable once loaded; any number of threads
+ * may query it and call brine_model_predict on it at once.  It does not
+ * depend on the brine_file it was built from, which may be freed at once. */
+
+typedef struct brine_model brine_model;
+
+/* Loads the model stored at path (brine_file_open, then
+ * brine_model_from_file).  Failures: those of brine_file_open;
+ * BRINE_E_UNSUPPORTED when the root object is not a supported estimator
+ * (the message names its class); BRINE_E_FORMAT when its state is invalid
+ * or the estimator is not fitted.  On failure *out is NULL. */
+brine_status brine_model_load(brine_model **out, const char *path, const brine_load_options *opts,
+                              brine_error *err);
+
+/* Builds the model from the root object of an open file.  The file is only
+ * read; the model keeps no reference to it.  Failures as brine_model_load
+ * (BRINE_E_UNSUPPORTED, BRINE_E_FORMAT, BRINE_E_NOMEM). */
+brine_status brine_model_from_file(brine_model **out, const brine_file *file, brine_error *err);
+
+/* Releases a model.  NULL is ignored. */
+void brine_model_free(brine_model *model);
+
+/* The estimator's class as the file names it, "module.qualname"
+ * ("sklearn.tree._classes.DecisionTreeClassifier"). */
+const char *brine_model_class(const brine_model *model);
+/* 1 for classifiers, 0 for regressors. */
+int brine_model_is_classifier(const brine_model *model);
+/* The input width: n_features_in_ (n_features_ in older files). */
+size_t brine_model_n_features_in(const brine_model *model);
+/* Number of outputs (targets): n_outputs_, 1 for single-output models. */
+size_t brine_model_n_outputs(const brine_model *model);
+/* Trees in the model: 1 for a single tree (columns of BRINE_METHOD_APPLY). */
+size_t brine_model_n_estimators(const brine_model *model);
+/* 1 when NaN in X is a valid input (trees written by sklearn >= 1.3, whose
+ * nodes record where a missing value goes), 0 when it is refused. */
+int brine_model_accepts_nan(const brine_model *model);
+/* The _sklearn_version the file records, or NULL when it has none (files
+ * written before sklearn 0.18). */
+const char *brine_model_sklearn_version(const brine_model *model);
+/* feature_names_in_: count (0 when the model was not fitted on named
+ * columns) and the i-th name (UTF-8; NULL when i is out of range). */
+size_t brine_model_n_feature_names(const brine_model *model);
+const char *brine_model_feature_name(const brine_model *model, size_t i);
+
+/* One class label, as sklearn's classes_ holds it. */
+typedef enum brine_label_kind {
+    BRINE_LABEL_INT = 0,   /* an integer: `i` */
+    BRINE_LABEL_FLOAT = 1, /* a float: `f` */
+    BRINE_LABEL_STR = 2,   /* text: `s`, `len` bytes of UTF-8 (NUL-terminated) */
+    BRINE_LABEL_BOOL = 3   /* a bool: `i` is 0 or 1 */
+} brine_label_kind;
+
+typedef struct brine_label {
+    brine_label_kind kind;
+    int64_t i;
+    double f;
+    const char *s; /* borrowed from the model; NULL unless BRINE_LABEL_STR */
+    size_t len;
+} brine_label;
+
+/* classes_ of output `output` (0-based) in sklearn's order, which is also
+ * the column order of predict_proba.  Borrowed from the model; *n receives
+ * the count.  NULL (and *n = 0) for regressors or an output out of range. */
+const brine_label *brine_model_classes(const brine_model *model, size_t output, size_t *n);
+
+typedef enum brine_method {
+    BRINE_METHOD_PREDICT = 0,       /* labels (classifiers) or values (regressors) */
+    BRINE_METHOD_PREDICT_PROBA = 1, /* class probabilities (classifiers only) */
+    BRINE_METHOD_APPLY = 2          /* index of the leaf reached, per tree */
+} brine_method;
+
+/* "predict", "predict_proba", "apply"; NULL for other values. */
+const char *brine_method_name(brine_method method);
+/* Parses a method name; BRINE_E_ARGUMENT for unknown names. */
+brine_status brine_method_parse(brine_method *out, const char *name, brine_error *err);
+
+/* What brine_model_predict returns: a row-major table of n_rows rows of
+ * n_columns cells, in exactly one of two arrays:
+ *  - `values` (float64): PREDICT_PROBA, the classes of output 0, then those
+ *    of output 1, ... (columns follow brine_model_classes); PREDICT of
+ *    regressors, one column per output.
+ *  - `indices` (int64): PREDICT of classifiers, one column per output
+ *    holding the index of the predicted label in brine_model_classes(output);
+ *    APPLY, one column per tree holding the leaf's node index. */
+typedef struct brine_prediction {
+    brine_method method;
+    size_t n_rows;
+    size_t n_columns;
+    double *values;   /* NULL unless the method gives floats */
+    int64_t *indices; /* NULL unless the method gives indices */
+} brine_prediction;
+
+/* Runs `method` on X: n_rows rows of n_cols doubles, row-major.  As sklearn
+ * does, X is first converted to float32.  n_cols must equal
+ * brine_model_n_features_in.  NaN is accepted only by trees written by
+ * sklearn >= 1.3 (their nodes say where a missing value goes); infinities
+ * and values beyond float32's range are refused, as sklearn refuses them.
+ * Failures: BRINE_E_ARGUMENT (NULL model or out, wrong width, a method the
+ * model lacks, n_rows * n_cols overflowing, NaN or infinity in X: the message
+ * names the row and column, both 0-based), BRINE_E_NOMEM.  On success *out is
+ * the caller's, released with brine_prediction_free; on failure *out is NULL. */
+brine_status brine_model_predict(brine_prediction **out, const brine_model *model, brine_method method,
+                                 const double *X, size_t n_rows, size_t n_cols, brine_error *err);
+
+/* Releases a prediction.  NULL is ignored. */
+void brine_prediction_free(brine_prediction *prediction);
+
+/* ============================================================ end models */
+
 #ifdef __cplusplus
 }
 #endif

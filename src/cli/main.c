@@ -14,6 +14,8 @@ static const char usage[] =
     "  inspect FILE [--json]            what a file holds: container, globals, object tree\n"
     "  convert IN OUT [--format F] [--protocol N] [--compress SPEC]\n"
     "                                   rewrite a file as pickle or joblib\n"
+    "  predict MODEL INPUT [--method M] [-o FILE]\n"
+    "                                   run a fitted tree or forest on CSV or .npy rows\n"
     "\n"
     "  brine COMMAND --help             options of a command\n"
     "  brine --version                  print the version\n";
@@ -34,6 +36,7 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(cmd, "inspect")) return cmd_inspect(argc - 1, argv + 1);
     if (!strcmp(cmd, "convert")) return cmd_convert(argc - 1, argv + 1);
+    if (!strcmp(cmd, "predict")) return cmd_predict(argc - 1, argv + 1);
     fprintf(stderr, "brine: unknown command '%s' (see 'brine --help')\n", cmd);
     return EXIT_USAGE;
 }

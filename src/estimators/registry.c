@@ -1,0 +1,54 @@
+/* registry.c — which pickled class names brine predicts with, and how.
+ *
+ * Every module path sklearn has used for these classes is listed: the
+ * public-looking modules of sklearn < 0.22 (sklearn.tree.tree,
+ * sklearn.ensemble.forest) and the private ones since (sklearn.tree._classes,
+ * sklearn.ensemble._forest).  The table is sorted by (module, name) in strcmp
+ * order for a binary search; a test checks the order. */
+#include <string.h>
+
+#include "estimators/estimator.h"
+
+#define TREE(mod, cls, clf) {mod, cls, &be_tree_family, clf, NULL}
+#define FOREST(mod, cls, clf, kind) {mod, cls, &be_forest_family, clf, kind}
+
+static const be_class classes[] = {
+    FOREST("sklearn.ensemble._forest", "ExtraTreesClassifier", 1, "ExtraTree"),
+    FOREST("sklearn.ensemble._forest", "ExtraTreesRegressor", 0, "ExtraTree"),
+    FOREST("sklearn.ensemble._forest", "RandomForestClassifier", 1, "DecisionTree"),
+    FOREST("sklearn.ensemble._forest", "RandomForestRegressor", 0, "DecisionTree"),
+    FOREST("sklearn.ensemble.forest", "ExtraTreesClassifier", 1, "ExtraTree"),
+    FOREST("sklearn.ensemble.forest", "ExtraTreesRegressor", 0, "ExtraTree"),
+    FOREST("sklearn.ensemble.forest", "RandomForestClassifier", 1, "DecisionTree"),
+    FOREST("sklearn.ensemble.forest", "RandomForestRegressor", 0, "DecisionTree"),
+    TREE("sklearn.tree._classes", "DecisionTreeClassifier", 1),
+    TREE("sklearn.tree._classes", "DecisionTreeRegressor", 0),
+    TREE("sklearn.tree._classes", "ExtraTreeClassifier", 1),
+    TREE("sklearn.tree._classes", "ExtraTreeRegressor", 0),
+    TREE("sklearn.tree.tree", "DecisionTreeClassifier", 1),
+    TREE("sklearn.tree.tree", "DecisionTreeRegressor", 0),
+    TREE("sklearn.tree.tree", "ExtraTreeClassifier", 1),
+    TREE("sklearn.tree.tree", "ExtraTreeRegressor", 0),
+};
+
+static int compare(const char *module, const char *name, const be_class *c) {
+    int d = strcmp(module, c->module);
+    return d ? d : strcmp(name, c->name);
+}
+
+const be_class *be_class_find(const char *module, const char *name) {
+    if (!module || !name) return NULL;
+    size_t lo = 0, hi = sizeof classes / sizeof *classes;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int d = compare(module, name, &classes[mid]);
+        if (d == 0) return &classes[mid];
+        if (d < 0) hi = mid;
+        else lo = mid + 1;
+    }
+    return NULL;
+}
+
+size_t be_class_count(void) { return sizeof classes / sizeof *classes; }
+
+const be_class *be_class_at(size_t i) { return i < be_class_count() ? &classes[i] : NULL; }

@@ -1,0 +1,416 @@
+/* tree.c — sklearn.tree._tree.Tree objects and the single-tree estimators
+ * (DecisionTree*, ExtraTree*).
+ *
+ * A pickled Tree is REDUCE(Tree, (n_features, n_classes, n_outputs)) +
+ * BUILD({max_depth, node_count, nodes, values}).  The node records are read
+ * through their dtype's named fields and offsets, so every layout sklearn
+ * wrote loads: 56-byte records up to 1.2, 64-byte records with
+ * missing_go_to_left from 1.3, int32 index fields of 32-bit builds, either
+ * byte order.  Loading checks that the nodes form one tree rooted at node 0
+ * (every other node has exactly one parent and is reached from the root), so
+ * walking it always ends at a leaf within node_count steps. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "estimators/estimator.h"
+#include "io/error.h"
+
+/* ------------------------------------------------------- node records */
+
+enum { F_LEFT, F_RIGHT, F_FEATURE, F_THRESHOLD, F_WEIGHTED, F_MISSING, F_COUNT };
+
+static const struct {
+    const char *name;
+    char kind; /* 'i': int32 or int64; 'f': float64; 'u': uint8 */
+    int required;
+} node_fields[F_COUNT] = {
+    {"left_child", 'i', 1},          {"right_child", 'i', 1}, {"feature", 'i', 1},
+    {"threshold", 'f', 1},           {"weighted_n_node_samples", 'f', 0},
+    {"missing_go_to_left", 'u', 0},
+};
+
+typedef struct node_layout {
+    const bv_dtype *field[F_COUNT]; /* NULL when absent */
+    size_t offset[F_COUNT];
+    size_t itemsize;
+} node_layout;
+
+static int field_type_ok(const bv_dtype *dt, char kind) {
+    if (dt->nfields || dt->subarray_base) return 0;
+    switch (kind) {
+    case 'i': return dt->kind == 'i' && (dt->itemsize == 4 || dt->itemsize == 8);
+    case 'f': return dt->kind == 'f' && dt->itemsize == 8;
+    default: return (dt->kind == 'u' || dt->kind == 'b' || dt->kind == 'i') && dt->itemsize == 1;
+    }
+}
+
+static brine_status find_fields(brine_model *m, const be_tree_spec *spec, const bv_dtype *dt, node_layout *lay,
+                                brine_error *err) {
+    memset(lay, 0, sizeof *lay);
+    lay->itemsize = dt->itemsize;
+    if (!dt->nfields) return be_fail(err, m, "%s.nodes has a plain dtype, not node records", spec->field);
+    for (size_t i = 0; i < dt->nfields; i++) {
+        const bv_field *f = &dt->fields[i];
+        for (int k = 0; k < F_COUNT; k++) {
+            if (f->name_len != strlen(node_fields[k].name) || memcmp(f->name, node_fields[k].name, f->name_len)) continue;
+            const bv_dtype *fd = f->dtype && f->dtype->kind == BRINE_DTYPE ? f->dtype->u.dt : NULL;
+            if (!fd || !field_type_ok(fd, node_fields[k].kind))
+                return be_fail(err, m, "%s.nodes field %s has an unexpected type", spec->field, node_fields[k].name);
+            if (f->offset > dt->itemsize || fd->itemsize > dt->itemsize - f->offset)
+                return be_fail(err, m, "%s.nodes field %s lies outside the %zu-byte record", spec->field,
+                               node_fields[k].name, dt->itemsize);
+            lay->field[k] = fd;
+            lay->offset[k] = f->offset;
+        }
+    }
+    for (int k = 0; k < F_COUNT; k++)
+        if (node_fields[k].required && !lay->field[k])
+            return be_fail(err, m, "%s.nodes records lack the field %s", spec->field, node_fields[k].name);
+    return BRINE_OK;
+}
+
+/* The record's field k as an int64 or a double. */
+static int64_t rec_int(const node_layout *lay, const uint8_t *rec, int k) {
+    int64_t v;
+    return be_item_int(lay->field[k], rec + lay->offset[k], &v) ? v : INT64_MIN;
+}
+
+static double rec_double(const node_layout *lay, const uint8_t *rec, int k) {
+    double v;
+    return be_item_double(lay->field[k], rec + lay->offset[k], &v) ? v : NAN;
+}
+
+/* ------------------------------------------------------------ parsing */
+
+/* The REDUCE arguments (n_features, n_classes, n_outputs) against spec. */
+static brine_status check_args(brine_model *m, const be_tree_spec *spec, const bv *args, be_tree *t,
+                               int64_t *n_features, brine_error *err) {
+    if (!args || args->kind != BRINE_TUPLE || args->u.seq.n != 3)
+        return be_fail(err, m, "%s was not built from (n_features, n_classes, n_outputs)", spec->field);
+    int64_t nf, no;
+    const bv_array *nc = be_array(args->u.seq.items[1]);
+    if (!be_get_int(args->u.seq.items[0], &nf) || nf < 1 || nf > INT32_MAX)
+        return be_fail(err, m, "%s n_features is not a positive int", spec->field);
+    if (!be_get_int(args->u.seq.items[2], &no) || no < 1 || (uint64_t)no != spec->n_outputs)
+        return be_fail(err, m, "%s n_outputs is not %zu (the estimator's n_outputs_)", spec->field, spec->n_outputs);
+    if (spec->n_features >= 0 && nf != spec->n_features)
+        return be_fail(err, m, "%s has %lld features but the estimator says %lld", spec->field, (long long)nf,
+                       (long long)spec->n_features);
+    if (!nc || nc->ndim != 1 || (uint64_t)nc->count != spec->n_outputs)
+        return be_fail(err, m, "%s n_classes is not an array of %zu ints", spec->field, spec->n_outputs);
+    t->max_classes = 0;
+    for (size_t k = 0; k < spec->n_outputs; k++) {
+        int64_t c;
+        if (!be_array_int(nc, k, &c) || c < 1 || c > INT32_MAX)
+            return be_fail(err, m, "%s n_classes[%zu] is not a positive int", spec->field, k);
+        size_t want = spec->classifier ? spec->n_classes[k] : 1;
+        if ((uint64_t)c != want)
+            return be_fail(err, m, "%s n_classes[%zu] is %lld, expected %zu", spec->field, k, (long long)c, want);
+        if ((size_t)c > t->max_classes) t->max_classes = (size_t)c;
+    }
+    *n_features = nf;
+    return BRINE_OK;
+}
+
+/* Copies the records into be_node form, checking each one alone. */
+static brine_status read_nodes(brine_model *m, const be_tree_spec *spec, const bv_array *a, int64_t n_features,
+                               be_tree *t, brine_error *err) {
+    node_layout lay;
+    brine_status st = find_fields(m, spec, a->dtype->u.dt, &lay, err);
+    if (st) return st;
+    t->has_missing = lay.field[F_MISSING] != NULL;
+    t->nodes = be_alloc(m, t->node_count, sizeof *t->nodes);
+    if (!t->nodes) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu tree nodes", t->node_count);
+    int64_t count = (int64_t)t->node_count;
+    for (size_t i = 0; i < t->node_count; i++) {
+        const uint8_t *rec = a->data + i * lay.itemsize;
+        int64_t l = rec_int(&lay, rec, F_LEFT), r = rec_int(&lay, rec, F_RIGHT), f = rec_int(&lay, rec, F_FEATURE);
+        be_node *n = &t->nodes[i];
+        if ((l == -1) != (r == -1))
+            return be_fail(err, m, "%s.nodes[%zu] has one child (left_child %lld, right_child %lld)", spec->field, i,
+                           (long long)l, (long long)r);
+        n->threshold = rec_double(&lay, rec, F_THRESHOLD);
+        n->missing_left = t->has_missing && rec_int(&lay, rec, F_MISSING) != 0;
+        n->left = n->right = -1;
+        n->feature = -1;
+        if (l == -1) continue;
+        if (l < 1 || l >= count || r < 1 || r >= count)
+            return be_fail(err, m, "%s.nodes[%zu] %s is %lld, outside 1..%lld", spec->field, i,
+                           (l < 1 || l >= count) ? "left_child" : "right_child",
+                           (long long)((l < 1 || l >= count) ? l : r), (long long)(count - 1));
+        if (l == r) return be_fail(err, m, "%s.nodes[%zu] has both children at node %lld", spec->field, i, (long long)l);
+        if (f < 0 || f >= n_features)
+            return be_fail(err, m, "%s.nodes[%zu].feature is %lld, outside 0..%lld", spec->field, i, (long long)f,
+                           (long long)(n_features - 1));
+        n->left = (int32_t)l;
+        n->right = (int32_t)r;
+        n->feature = (int32_t)f;
+    }
+    return BRINE_OK;
+}
+
+/* One tree rooted at node 0: every other node has exactly one parent and is
+ * reached from the root (a breadth-first walk on an explicit queue). */
+static brine_status check_shape(brine_model *m, const be_tree_spec *spec, const be_tree *t, brine_error *err) {
+    size_t n = t->node_count;
+    int32_t *parent = malloc(n * sizeof *parent);
+    int32_t *queue = malloc(n * sizeof *queue);
+    brine_status st = BRINE_OK;
+    if (!parent || !queue) {
+        st = bi_fail(err, BRINE_E_NOMEM, -1, "out of memory checking %s", spec->field);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) parent[i] = -1;
+    for (size_t i = 0; i < n && !st; i++) {
+        const be_node *nd = &t->nodes[i];
+        if (nd->left < 0) continue;
+        const int32_t kids[2] = {nd->left, nd->right};
+        for (int k = 0; k < 2 && !st; k++) {
+            if (parent[kids[k]] >= 0)
+                st = be_fail(err, m, "%s.nodes[%d] has two parents (nodes[%d] and nodes[%zu])", spec->field, kids[k],
+                             parent[kids[k]], i);
+            parent[kids[k]] = (int32_t)i;
+        }
+    }
+    size_t head = 0, tail = 0;
+    if (!st) queue[tail++] = 0;
+    while (!st && head < tail) {
+        const be_node *nd = &t->nodes[queue[head++]];
+        if (nd->left < 0) continue;
+        queue[tail++] = nd->left; /* each node is queued once: it has one parent */
+        queue[tail++] = nd->right;
+    }
+    if (!st && tail != n) {
+        size_t first = 1;
+        while (first < n && parent[first] >= 0) first++;
+        st = be_fail(err, m, "%s: %zu of its %zu nodes are not reached from the root (a cycle or a detached part%s)",
+                     spec->field, n - tail, n, first < n ? ", e.g. a node without a parent" : "");
+    }
+done:
+    free(parent);
+    free(queue);
+    return st;
+}
+
+/* --------------------------------------------------------------- values */
+
+/* numpy's pairwise summation (add.reduce over a contiguous row), so that
+ * predict_proba's normaliser has sklearn's exact bits: blocks of up to 128
+ * use eight accumulators, longer rows split in two (at a multiple of 8).
+ * The split runs on an explicit stack; its depth is log2(n). */
+static double pairwise_block(const double *a, size_t n) {
+    if (n < 8) {
+        double res = 0.0;
+        for (size_t i = 0; i < n; i++) res += a[i];
+        return res;
+    }
+    double r[8];
+    for (int j = 0; j < 8; j++) r[j] = a[j];
+    size_t i;
+    for (i = 8; i < n - (n % 8); i += 8)
+        for (int j = 0; j < 8; j++) r[j] += a[i + j];
+    double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for (; i < n; i++) res += a[i];
+    return res;
+}
+
+double be_pairwise_sum(const double *a, size_t n) {
+    struct frame { const double *a; size_t n; double left; int stage; } st[72];
+    int top = 0;
+    double ret = 0.0;
+    st[0] = (struct frame){a, n, 0.0, 0};
+    while (top >= 0) {
+        struct frame *f = &st[top];
+        if (f->n <= 128) {
+            ret = pairwise_block(f->a, f->n);
+            top--;
+            continue;
+        }
+        size_t n2 = f->n / 2;
+        n2 -= n2 % 8;
+        if (f->stage == 0) {
+            f->stage = 1;
+            st[++top] = (struct frame){f->a, n2, 0.0, 0};
+        } else if (f->stage == 1) {
+            f->left = ret;
+            f->stage = 2;
+            st[++top] = (struct frame){f->a + n2, f->n - n2, 0.0, 0};
+        } else {
+            ret = f->left + ret;
+            top--;
+        }
+    }
+    return ret;
+}
+
+/* numpy.argmax over a row: the first maximum; a NaN wins at once. */
+size_t be_argmax(const double *a, size_t n) {
+    size_t best = 0;
+    double mp = a[0];
+    if (isnan(mp)) return 0;
+    for (size_t i = 1; i < n; i++) {
+        if (!(a[i] <= mp)) {
+            mp = a[i];
+            best = i;
+            if (isnan(mp)) break;
+        }
+    }
+    return best;
+}
+
+static brine_status read_values(brine_model *m, const be_tree_spec *spec, const bv *v, be_tree *t, brine_error *err) {
+    const bv_array *a = be_array(v);
+    if (!a || a->ndim != 3 || !be_dtype_is(a->dtype, 'f', 8) || !a->data)
+        return be_fail(err, m, "%s.values is not a 3-D float64 array", spec->field);
+    if ((uint64_t)a->shape[0] != t->node_count || (uint64_t)a->shape[1] != t->n_outputs ||
+        (uint64_t)a->shape[2] != t->max_classes)
+        return be_fail(err, m, "%s.values has shape (%lld, %lld, %lld), expected (%zu, %zu, %zu)", spec->field,
+                       (long long)a->shape[0], (long long)a->shape[1], (long long)a->shape[2], t->node_count,
+                       t->n_outputs, t->max_classes);
+    /* A Fortran-ordered array equals its C reading only when at most one
+     * dimension exceeds 1 (sklearn insists on C order). */
+    int long_dims = (a->shape[0] > 1) + (a->shape[1] > 1) + (a->shape[2] > 1);
+    if (a->fortran && long_dims > 1) return be_fail(err, m, "%s.values is not in C order", spec->field);
+    size_t cells = (size_t)a->count;
+    t->value = be_alloc(m, cells ? cells : 1, sizeof *t->value);
+    if (!t->value) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %s.values", spec->field);
+    for (size_t i = 0; i < cells; i++) be_array_double(a, i, &t->value[i]);
+    return BRINE_OK;
+}
+
+/* Whether a classifier's value rows are fractions (each row sums to 1, as
+ * sklearn >= 1.4 stores them) rather than weighted counts. */
+static int rows_are_fractions(const be_tree *t) {
+    for (size_t i = 0; i < t->node_count * t->n_outputs; i++) {
+        double s = be_pairwise_sum(t->value + i * t->max_classes, t->max_classes);
+        if (!(fabs(s - 1.0) <= 1e-9)) return 0;
+    }
+    return 1;
+}
+
+/* Per node: the label index tree.predict picks and the row predict_proba
+ * returns.  sklearn <= 1.3 divides counts by their numpy sum (a zero sum
+ * counts as 1); >= 1.4 returns the stored fractions as they are. */
+static brine_status derive_classes(brine_model *m, const be_tree_spec *spec, be_tree *t, brine_error *err) {
+    size_t rows = t->node_count * t->n_outputs;
+    t->top = be_alloc(m, rows, sizeof *t->top);
+    int fractions = spec->fractions >= 0 ? spec->fractions : rows_are_fractions(t);
+    t->proba = fractions ? t->value : be_alloc(m, rows * t->max_classes, sizeof *t->proba);
+    if (!t->top || !t->proba) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %s", spec->field);
+    for (size_t i = 0; i < t->node_count; i++) {
+        for (size_t k = 0; k < t->n_outputs; k++) {
+            const double *row = t->value + (i * t->n_outputs + k) * t->max_classes;
+            size_t nc = spec->n_classes[k], top = be_argmax(row, t->max_classes);
+            if (top >= nc && t->nodes[i].left < 0)
+                return be_fail(err, m, "%s.values: the largest entry of leaf %zu, output %zu lies in padding column %zu",
+                               spec->field, i, k, top);
+            t->top[i * t->n_outputs + k] = (int32_t)top;
+            if (fractions) continue;
+            double *out = t->proba + (i * t->n_outputs + k) * t->max_classes;
+            double norm = be_pairwise_sum(row, nc);
+            if (norm == 0.0) norm = 1.0;
+            for (size_t c = 0; c < nc; c++) out[c] = row[c] / norm;
+        }
+    }
+    return BRINE_OK;
+}
+
+int be_tree_fractions_by_version(const brine_model *m) {
+    if (m->version[0] < 0) return -1;
+    if (be_version_at_least(m, 1, 4, 1) == 1) return 1;
+    if (m->version[0] == 1 && m->version[1] == 4) return -1; /* 1.4.0 and 1.4 pre-releases: ask the data */
+    return 0;
+}
+
+brine_status be_tree_load(brine_model *m, const bv *tree, const be_tree_spec *spec, be_tree **out, brine_error *err) {
+    *out = NULL;
+    const char *name = NULL;
+    const char *module = tree ? brine_value_global(tree, &name) : NULL;
+    if (!tree || tree->kind == BRINE_NONE) return be_fail(err, m, "is not fitted (%s is None)", spec->field);
+    if (tree->kind != BRINE_OBJECT || !module || strcmp(module, "sklearn.tree._tree") || strcmp(name, "Tree"))
+        return be_fail(err, m, "%s is not a sklearn.tree._tree.Tree", spec->field);
+    be_tree *t = be_alloc(m, 1, sizeof *t);
+    if (!t) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    t->n_outputs = spec->n_outputs;
+    t->n_classes = spec->n_classes;
+    int64_t n_features = 0, count = 0;
+    brine_status st = check_args(m, spec, tree->u.obj.args, t, &n_features, err);
+    if (st) return st;
+    const bv *state = tree->u.obj.state;
+    if (!state || state->kind != BRINE_DICT) return be_fail(err, m, "%s has no state dict", spec->field);
+    const bv_array *nodes = be_array(bv_dict_get(state, "nodes"));
+    if (!be_get_int(bv_dict_get(state, "node_count"), &count) || count < 1 || count >= INT32_MAX)
+        return be_fail(err, m, "%s.node_count is not a positive int below 2^31", spec->field);
+    if (!nodes || nodes->ndim != 1 || nodes->count != count || !nodes->data)
+        return be_fail(err, m, "%s.nodes is not a 1-D record array of node_count (%lld) nodes", spec->field,
+                       (long long)count);
+    t->node_count = (size_t)count;
+    t->n_features = n_features;
+    if ((st = read_nodes(m, spec, nodes, n_features, t, err))) return st;
+    if ((st = check_shape(m, spec, t, err))) return st;
+    if ((st = read_values(m, spec, bv_dict_get(state, "values"), t, err))) return st;
+    if (spec->classifier && (st = derive_classes(m, spec, t, err))) return st;
+    *out = t;
+    return BRINE_OK;
+}
+
+size_t be_tree_apply(const be_tree *t, const float *x) {
+    const be_node *nodes = t->nodes;
+    int32_t i = 0;
+    while (nodes[i].left >= 0) {
+        const be_node *n = &nodes[i];
+        float v = x[n->feature];
+        /* sklearn: a float32 feature against a float64 threshold; NaN takes
+         * the side recorded at fit time (>= 1.3 records only reach here). */
+        if (isnan(v)) i = n->missing_left ? n->left : n->right;
+        else i = (double)v <= n->threshold ? n->left : n->right;
+    }
+    return (size_t)i;
+}
+
+/* ------------------------------------------- DecisionTree*, ExtraTree* */
+
+static brine_status tree_model_load(brine_model *m, const bv *state, brine_error *err) {
+    size_t *n_classes = NULL;
+    brine_status st = be_read_n_outputs(m, state, &m->n_outputs, err);
+    if (!st) st = be_read_n_features(m, state, &m->n_features_in, err);
+    if (!st && m->cls->classifier) st = be_read_classes(m, state, &n_classes, err);
+    if (st) return st;
+    be_tree_spec spec = {m->cls->classifier, m->n_outputs, n_classes, m->n_features_in,
+                         be_tree_fractions_by_version(m), "tree_"};
+    be_tree *t;
+    if ((st = be_tree_load(m, bv_dict_get(state, "tree_"), &spec, &t, err))) return st;
+    m->n_features_in = t->n_features;
+    m->n_estimators = 1;
+    m->allow_nan = t->has_missing;
+    m->impl = t;
+    return be_read_feature_names(m, state, err);
+}
+
+static brine_status tree_model_predict(const brine_model *m, brine_method method, const be_input *in,
+                                       brine_prediction *out, brine_error *err) {
+    const be_tree *t = m->impl;
+    size_t no = t->n_outputs, mc = t->max_classes;
+    for (size_t r = 0; r < in->n_rows; r++) {
+        size_t leaf = be_tree_apply(t, in->x + r * in->n_cols);
+        if (method == BRINE_METHOD_APPLY) {
+            out->indices[r] = (int64_t)leaf;
+        } else if (method == BRINE_METHOD_PREDICT_PROBA) {
+            double *row = out->values + r * out->n_columns;
+            for (size_t k = 0; k < no; k++) {
+                memcpy(row, t->proba + (leaf * no + k) * mc, t->n_classes[k] * sizeof *row);
+                row += t->n_classes[k];
+            }
+        } else {
+            for (size_t k = 0; k < no; k++) {
+                if (m->cls->classifier) out->indices[r * no + k] = t->top[leaf * no + k];
+                else out->values[r * no + k] = t->value[(leaf * no + k) * mc];
+            }
+        }
+    }
+    (void)err;
+    return BRINE_OK;
+}
+
+const be_family be_tree_family = {"tree", tree_model_load, tree_model_predict};
