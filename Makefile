@@ -74,7 +74,7 @@ install: all
 	install -m 644 $(BUILD)/libbrine.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/libbrine.so $(DESTDIR)$(PREFIX)/lib/libbrine.so.0
 	ln -sf libbrine.so.0 $(DESTDIR)$(PREFIX)/lib/libbrine.so
-	install -m 644 $(BUILD)/brine.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	sed -e 's|^prefix=.*|prefix=$(PREFIX)|' $(BUILD)/brine.pc > $(DESTDIR)$(PREFIX)/lib/pkgconfig/brine.pc
 	install -m 755 $(BUILD)/brine $(DESTDIR)$(PREFIX)/bin/
 
 clean:

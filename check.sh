@@ -38,8 +38,10 @@ pkgconfig_install() {
   local t; t=$(mktemp -d)
   make -s PREFIX="$t/usr" install >/dev/null &&
   printf '#include <brine.h>\n#include <stdio.h>\nint main(void){puts(brine_version());return 0;}\n' > "$t/u.c" &&
-  PKG_CONFIG_PATH="$t/usr/lib/pkgconfig" cc "$t/u.c" $(PKG_CONFIG_PATH="$t/usr/lib/pkgconfig" pkg-config --cflags --libs --static brine) -o "$t/u" &&
-  "$t/u" >/dev/null
+  export PKG_CONFIG_PATH="$t/usr/lib/pkgconfig" &&
+  cc "$t/u.c" $(pkg-config --cflags --libs brine) -Wl,-rpath,"$t/usr/lib" -o "$t/shared" && "$t/shared" >/dev/null &&
+  cc "$t/u.c" $(pkg-config --cflags brine) "$t/usr/lib/libbrine.a" $(pkg-config --libs --static brine | sed 's/-lbrine//') -o "$t/static" &&
+  "$t/static" >/dev/null
   local rc=$?; rm -rf "$t"; return $rc
 }
 unit() { tools/run-unit.sh build-asan; }
@@ -47,8 +49,14 @@ interop() { $PY "tests/interop/$1" --brine build-asan/brine; }
 fuzz_replay() { make -s -f fuzz/Makefile replay; }
 # The reader gets the full minute; the smaller parsers a quarter of it.
 fuzz_run() {
-  make -s -f fuzz/Makefile run FUZZ_TARGETS=load FUZZ_SECONDS="$FUZZ_SECONDS" &&
-  make -s -f fuzz/Makefile run FUZZ_TARGETS="npy literal decompress" FUZZ_SECONDS=$((FUZZ_SECONDS / 4))
+  local log=build-fuzz/run.log
+  mkdir -p build-fuzz
+  { make -s -f fuzz/Makefile run FUZZ_TARGETS=load FUZZ_SECONDS="$FUZZ_SECONDS" &&
+    make -s -f fuzz/Makefile run FUZZ_TARGETS="npy literal decompress" FUZZ_SECONDS=$((FUZZ_SECONDS / 4)); } >"$log" 2>&1
+  local rc=$?
+  grep -E "^(Done|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)" "$log" || true
+  [ $rc -eq 0 ] || tail -n 40 "$log"
+  return $rc
 }
 
 step "release build (gcc)" build_release

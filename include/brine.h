@@ -38,6 +38,12 @@
 extern "C" {
 #endif
 
+/* The library is built with hidden visibility; everything declared here
+ * is exported. */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
 /* ---------------------------------------------------------------- version */
 
 #define BRINE_VERSION_MAJOR 0
@@ -439,6 +445,10 @@ brine_status brine_model_predict(brine_prediction **out, const brine_model *mode
 void brine_prediction_free(brine_prediction *prediction);
 
 /* ============================================================ end models */
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }
