@@ -525,7 +525,11 @@ static void run_batch(bp_writer *w, const bv *c, size_t from) {
 
 static void write_tuple(bp_writer *w, const bv *t) {
     size_t n = t->u.seq.n;
-    if (n == 0) { bp_w_op(w, BP_OP_EMPTY_TUPLE); return; }
+    if (n == 0) { /* shared () keeps its identity in brine's graph too */
+        bp_w_op(w, BP_OP_EMPTY_TUPLE);
+        bp_w_memoize_node(w, t);
+        return;
+    }
     int marked = n > 3 || w->proto < 2;
     push_task(w, (task){T_TUPLE_END, 0, (uint8_t)marked, t, n, NULL});
     for (size_t k = n; k > 0; k--) bp_w_push_value(w, t->u.seq.items[k - 1]);
