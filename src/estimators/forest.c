@@ -131,13 +131,14 @@ static brine_status forest_load(brine_model *m, const bv *state, brine_error *er
     be_forest *f = be_alloc(m, 1, sizeof *f);
     if (!f) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
     size_t *n_classes = NULL;
+    const bv *list = bv_dict_get(state, "estimators_");
+    if (!list || list->kind == BRINE_NONE)
+        return be_fail(err, m, "is not fitted (estimators_ is %s)", list ? "None" : "missing");
     brine_status st = be_read_n_outputs(m, state, &m->n_outputs, err);
     if (!st) st = be_read_n_features(m, state, &m->n_features_in, err);
     if (!st && m->cls->classifier) st = be_read_classes(m, state, &n_classes, err);
     if (st) return st;
     f->n_classes = n_classes;
-    const bv *list = bv_dict_get(state, "estimators_");
-    if (!list || list->kind == BRINE_NONE) return be_fail(err, m, "is not fitted (estimators_ is missing)");
     if (list->kind != BRINE_LIST && list->kind != BRINE_TUPLE) return be_fail(err, m, "estimators_ is not a list");
     f->n = list->u.seq.n;
     if (f->n == 0) return be_fail(err, m, "estimators_ is empty");

@@ -17,7 +17,9 @@
 static brine_status vfail(brine_error *err, brine_status st, const brine_model *m, const char *fmt, va_list ap) {
     char msg[BRINE_ERROR_MESSAGE_SIZE];
     vsnprintf(msg, sizeof msg, fmt, ap);
-    return bi_fail(err, st, -1, "%s: %s", m && m->short_name ? m->short_name : "model", msg);
+    /* "DecisionTreeClassifier is not fitted", "DecisionTreeClassifier: tree_..." */
+    const char *sep = strncmp(msg, "is ", 3) ? ": " : " ";
+    return bi_fail(err, st, -1, "%s%s%s", m && m->short_name ? m->short_name : "model", sep, msg);
 }
 
 brine_status be_fail(brine_error *err, const brine_model *m, const char *fmt, ...) {

@@ -373,6 +373,8 @@ size_t be_tree_apply(const be_tree *t, const float *x) {
 
 static brine_status tree_model_load(brine_model *m, const bv *state, brine_error *err) {
     size_t *n_classes = NULL;
+    const bv *tv = bv_dict_get(state, "tree_");
+    if (!tv || tv->kind == BRINE_NONE) return be_fail(err, m, "is not fitted (tree_ is %s)", tv ? "None" : "missing");
     brine_status st = be_read_n_outputs(m, state, &m->n_outputs, err);
     if (!st) st = be_read_n_features(m, state, &m->n_features_in, err);
     if (!st && m->cls->classifier) st = be_read_classes(m, state, &n_classes, err);
@@ -380,7 +382,7 @@ static brine_status tree_model_load(brine_model *m, const bv *state, brine_error
     be_tree_spec spec = {m->cls->classifier, m->n_outputs, n_classes, m->n_features_in,
                          be_tree_fractions_by_version(m), "tree_"};
     be_tree *t;
-    if ((st = be_tree_load(m, bv_dict_get(state, "tree_"), &spec, &t, err))) return st;
+    if ((st = be_tree_load(m, tv, &spec, &t, err))) return st;
     m->n_features_in = t->n_features;
     m->n_estimators = 1;
     m->allow_nan = t->has_missing;
