@@ -90,8 +90,8 @@ static int read_bytes(const char *path, bi_input *in) {
 static const char *bad_value(const brine_model *m, double v) {
     if (isnan(v))
         return brine_model_accepts_nan(m) ? NULL
-                                          : "is missing, but this model (written before sklearn 1.3) has no path for "
-                                            "missing values";
+                                          : "is a missing value; this model (written before sklearn 1.3) has no path "
+                                            "for missing values";
     if (isinf((float)v)) return isinf(v) ? "is infinite (sklearn refuses it)" : "is too large for float32 (sklearn refuses it)";
     return NULL;
 }

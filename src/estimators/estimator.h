@@ -168,6 +168,14 @@ size_t be_argmax(const double *a, size_t n);
 /* Whether classifier values are fractions: by version, else -1. */
 int be_tree_fractions_by_version(const brine_model *m);
 
+/* ------------------------------------------------- forests (forest.c) */
+
+typedef struct be_forest {
+    be_tree **trees;         /* estimators_ in list order; a tree listed twice is loaded once */
+    size_t n;
+    const size_t *n_classes; /* classifiers: per output */
+} be_forest;
+
 extern const be_family be_tree_family;
 extern const be_family be_forest_family;
 

@@ -15,12 +15,6 @@
 #include "estimators/estimator.h"
 #include "io/error.h"
 
-typedef struct be_forest {
-    be_tree **trees;
-    size_t n;
-    const size_t *n_classes; /* classifiers: per output */
-} be_forest;
-
 /* ------------------------------------------------- shared tree objects */
 
 /* Pointer map from a Tree node of the graph to its loaded be_tree, so a

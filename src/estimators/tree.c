@@ -18,16 +18,15 @@
 
 /* ------------------------------------------------------- node records */
 
-enum { F_LEFT, F_RIGHT, F_FEATURE, F_THRESHOLD, F_WEIGHTED, F_MISSING, F_COUNT };
+enum { F_LEFT, F_RIGHT, F_FEATURE, F_THRESHOLD, F_MISSING, F_COUNT };
 
 static const struct {
     const char *name;
     char kind; /* 'i': int32 or int64; 'f': float64; 'u': uint8 */
     int required;
 } node_fields[F_COUNT] = {
-    {"left_child", 'i', 1},          {"right_child", 'i', 1}, {"feature", 'i', 1},
-    {"threshold", 'f', 1},           {"weighted_n_node_samples", 'f', 0},
-    {"missing_go_to_left", 'u', 0},
+    {"left_child", 'i', 1}, {"right_child", 'i', 1}, {"feature", 'i', 1}, {"threshold", 'f', 1},
+    {"missing_go_to_left", 'u', 0}, /* sklearn >= 1.3; impurity and the sample counts are not needed */
 };
 
 typedef struct node_layout {

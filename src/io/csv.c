@@ -48,11 +48,11 @@ static void skip_line_end(parser *p) {
 
 /* A quoted cell: the opening quote is at p->pos. */
 static brine_status quoted_cell(parser *p) {
-    size_t open = p->pos++;
+    size_t open = p->pos++, open_line = p->line;
     for (;;) {
         if (p->pos >= p->size)
             return bi_fail(p->err, BRINE_E_FORMAT, (int64_t)open, "line %zu: the quote opened here is never closed",
-                           p->line);
+                           open_line);
         uint8_t c = p->d[p->pos++];
         if (c == '"') {
             if (p->pos < p->size && p->d[p->pos] == '"') {

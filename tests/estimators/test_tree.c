@@ -635,6 +635,100 @@ static void pairwise_sum_matches_numpy(void) {
     CHECK(be_pairwise_sum(a, 0) == 0.0);
 }
 
+/* A forest that lists one tree object twice (a memo reference) loads it
+ * once and averages it twice. */
+static void shared_trees_load_once(void) {
+    tspec s = defaults((tspec){0});
+    bi_buf b = BI_BUF_INIT;
+    a_op(&b, 0x80);
+    a_op(&b, 2);
+    a_global(&b, "sklearn.ensemble._forest", "RandomForestClassifier");
+    a_op(&b, ')');
+    a_op(&b, 0x81);
+    a_op(&b, '}');
+    a_key_int(&b, "n_features_in_", 2);
+    a_key_int(&b, "n_outputs_", 1);
+    a_str(&b, "classes_");
+    a_classes(&b, &s);
+    a_op(&b, 's');
+    a_key_int(&b, "n_classes_", 2);
+    a_str(&b, "estimators_");
+    a_op(&b, ']');
+    a_op(&b, '(');
+    a_estimator(&b, &s);
+    a_op(&b, 'q');
+    a_op(&b, 0);
+    a_op(&b, 'h');
+    a_op(&b, 0);
+    a_op(&b, 'e');
+    a_op(&b, 's');
+    a_op(&b, 'b');
+    brine_model *m;
+    brine_error err;
+    brine_status st = load_model(&b, &m, &err);
+    CHECK_EQ_INT(st, BRINE_OK);
+    if (st) {
+        fprintf(stderr, "  %s\n", err.message);
+        return;
+    }
+    const be_forest *f = m->impl;
+    CHECK(f->n == 2 && f->trees[0] == f->trees[1]);
+    const double x[2] = {0, 0};
+    brine_prediction *p = predict(m, BRINE_METHOD_PREDICT_PROBA, x, 1);
+    if (p) CHECK(p->values[0] == 0.75 && p->values[1] == 0.25);
+    brine_prediction_free(p);
+    brine_model_free(m);
+}
+
+/* Random byte flips in valid files: each load fails cleanly or gives a model
+ * whose every method runs (the sanitizer build checks every access). */
+static void corrupted_files_never_crash(void) {
+    static const double v5[10] = {4, 4, 4, 0, 0, 4, 0, 2, 0, 2};
+    const tnode nodes[5] = {{1, 2, 0, 0.5, 8, 0}, {-1, -1, -2, -2, 4, 0}, {3, 4, 1, 1.5, 4, 1},
+                            {-1, -1, -2, -2, 2, 0}, {-1, -1, -2, -2, 2, 0}};
+    tspec specs[2] = {defaults((tspec){.nodes = nodes, .n_nodes = 5, .values = v5, .missing_field = 1}),
+                      defaults((tspec){.intp = 4, .order = '>'})};
+    uint64_t rng = 88172645463325252ull;
+    int loaded = 0, refused = 0;
+    for (int round = 0; round < 4000; round++) {
+        bi_buf b = BI_BUF_INIT;
+        a_op(&b, 0x80);
+        a_op(&b, 2);
+        a_estimator(&b, &specs[round & 1]);
+        a_op(&b, '.');
+        int flips = 1 + (int)(rng % 3);
+        for (int k = 0; k < flips; k++) {
+            rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+            b.data[rng % b.len] ^= (uint8_t)(1u << ((rng >> 20) % 8));
+        }
+        brine_file *f = NULL;
+        brine_model *m = NULL;
+        brine_error err;
+        brine_error_clear(&err);
+        if (!brine_file_open_memory(&f, b.data, b.len, NULL, &err) && !brine_model_from_file(&m, f, &err)) {
+            loaded++;
+            size_t nf = brine_model_n_features_in(m);
+            double *x = calloc(8 * nf + 1, sizeof *x);
+            for (size_t i = 0; i < 8 * nf; i++) x[i] = (double)(i % 7) - 3.0;
+            for (int meth = 0; meth < 3; meth++) {
+                brine_prediction *p = NULL;
+                brine_error e2;
+                brine_error_clear(&e2);
+                brine_model_predict(&p, m, (brine_method)meth, x, 8, nf, &e2);
+                brine_prediction_free(p);
+            }
+            free(x);
+        } else {
+            refused++;
+            CHECK(err.status != BRINE_OK && err.message[0]);
+        }
+        brine_model_free(m);
+        brine_file_free(f);
+        bi_buf_free(&b);
+    }
+    CHECK(loaded > 0 && refused > 0);
+}
+
 static void methods_parse(void) {
     brine_method m;
     CHECK(brine_method_parse(&m, "predict_proba", NULL) == BRINE_OK && m == BRINE_METHOD_PREDICT_PROBA);
@@ -658,6 +752,8 @@ int main(void) {
     RUN(unsupported_roots);
     RUN(feature_names_are_kept);
     RUN(pairwise_sum_matches_numpy);
+    RUN(shared_trees_load_once);
+    RUN(corrupted_files_never_crash);
     RUN(methods_parse);
     TEST_MAIN_END();
 }

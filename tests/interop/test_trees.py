@@ -700,7 +700,7 @@ def wild_file_cases(brine, row, wild, tmp, rng, timeout):
         X = wild_inputs(rng, trees, d, True)
         inp = os.path.join(tmp, "wild-%s.nan.npy" % row["id"])
         np.save(inp, X)
-        cases.append(Case(tag + " NaN refused (<= 1.2 layout)", ["predict", path, inp], error=["is missing"]))
+        cases.append(Case(tag + " NaN refused (<= 1.2 layout)", ["predict", path, inp], error=["is a missing value"]))
     return cases, None
 
 
