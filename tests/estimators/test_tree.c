@@ -4,6 +4,7 @@
  * shapes and dtypes) fail with BRINE_E_FORMAT naming the estimator and the
  * field, never a crash or a hang. */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -729,6 +730,56 @@ static void corrupted_files_never_crash(void) {
     CHECK(loaded > 0 && refused > 0);
 }
 
+/* The thread rule: one model, several threads predicting at once, each
+ * getting what a lone caller gets. */
+typedef struct job {
+    const brine_model *m;
+    const double *x;
+    size_t rows;
+    const double *want;
+    int ok;
+} job;
+
+static void *predict_many(void *arg) {
+    job *j = arg;
+    j->ok = 1;
+    for (int round = 0; round < 40 && j->ok; round++) {
+        brine_prediction *p = predict(j->m, BRINE_METHOD_PREDICT_PROBA, j->x, j->rows);
+        j->ok = p && !memcmp(p->values, j->want, j->rows * 2 * sizeof(double));
+        brine_prediction_free(p);
+    }
+    return NULL;
+}
+
+static void threads_share_a_model(void) {
+    static const double v2[6] = {3, 5, 1, 3, 2, 2};
+    tspec trees[2] = {{0}, {.values = v2}};
+    brine_model *m;
+    brine_error err;
+    if (load_forest("ExtraTreesClassifier", trees, 2, &m, &err)) {
+        CHECK(0);
+        return;
+    }
+    enum { ROWS = 500, THREADS = 4 };
+    static double x[ROWS * 2];
+    for (int i = 0; i < ROWS * 2; i++) x[i] = (double)((i * 7919) % 101) / 100.0;
+    brine_prediction *alone = predict(m, BRINE_METHOD_PREDICT_PROBA, x, ROWS);
+    CHECK(alone != NULL);
+    if (!alone) return;
+    pthread_t tid[THREADS];
+    job jobs[THREADS];
+    for (int k = 0; k < THREADS; k++) {
+        jobs[k] = (job){m, x, ROWS, alone->values, 0};
+        pthread_create(&tid[k], NULL, predict_many, &jobs[k]);
+    }
+    for (int k = 0; k < THREADS; k++) {
+        pthread_join(tid[k], NULL);
+        CHECK(jobs[k].ok);
+    }
+    brine_prediction_free(alone);
+    brine_model_free(m);
+}
+
 static void methods_parse(void) {
     brine_method m;
     CHECK(brine_method_parse(&m, "predict_proba", NULL) == BRINE_OK && m == BRINE_METHOD_PREDICT_PROBA);
@@ -754,6 +805,7 @@ int main(void) {
     RUN(pairwise_sum_matches_numpy);
     RUN(shared_trees_load_once);
     RUN(corrupted_files_never_crash);
+    RUN(threads_share_a_model);
     RUN(methods_parse);
     TEST_MAIN_END();
 }

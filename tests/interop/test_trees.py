@@ -342,6 +342,25 @@ def fitted_cases(tmp, rng):
     return cases
 
 
+class Opaque:
+    """A class only this script knows: brine must refuse it unless trusted."""
+
+
+def trust_cases(tmp, rng):
+    X, y = make_data(rng, "int")
+    model = tree.DecisionTreeClassifier(max_depth=4, random_state=0).fit(X, y)
+    model.extra_ = Opaque()
+    path = os.path.join(tmp, "trust.pkl")
+    with open(path, "wb") as f:
+        pickle.dump(model, f, protocol=4)
+    Xt = test_rows(rng, model, X.shape[1], 10, 10)
+    inp = os.path.join(tmp, "trust.npy")
+    np.save(inp, Xt)
+    return [Case("unknown global refused", ["predict", path, inp], error=["__main__.Opaque"]),
+            Case("unknown global trusted", ["predict", path, inp, "--trust", "__main__:Opaque"],
+                 want=model.predict(Xt))]
+
+
 def error_cases(tmp, name, path, model, Xt, named):
     d = Xt.shape[1]
     out = []
@@ -733,7 +752,7 @@ def main():
     summary = common.Summary(PREFIX, args.max_failures_shown)
     rng = np.random.RandomState(20240611)
     with common.TempDir(args.keep) as tmp:
-        cases = fitted_cases(tmp, rng)
+        cases = fitted_cases(tmp, rng) + trust_cases(tmp, rng)
         print("fitted: %d models, %d cases" % (len(MODELS), len(cases)))
         wcases, wfailures = wild_cases(brine, args.wild, tmp, rng, args.timeout)
         for name, detail in wfailures:
