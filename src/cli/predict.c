@@ -55,6 +55,25 @@ static int input_fail(const char *file, const char *fmt, ...) {
     return EXIT_ERROR;
 }
 
+/* Text from the input or the model shown in a message: at most 60 bytes,
+ * control characters escaped, so that an error stays one line. */
+typedef struct shown {
+    char s[4 * 60 + 4];
+} shown;
+
+static shown show(const char *t) {
+    shown o;
+    size_t n = 0;
+    for (size_t k = 0; t[k] && k < 60; k++) {
+        unsigned char c = (unsigned char)t[k];
+        if (c < 0x20 || c == 0x7f) n += (size_t)snprintf(o.s + n, sizeof o.s - n, "\\x%02x", c);
+        else o.s[n++] = (char)c;
+    }
+    if (strlen(t) > 60) memcpy(o.s + n, "...", 3), n += 3;
+    o.s[n] = '\0';
+    return o;
+}
+
 /* ------------------------------------------------------------- input */
 
 typedef struct matrix {
@@ -134,15 +153,17 @@ static int map_columns(const char *path, const brine_model *m, const bi_csv *c, 
         size_t j = 0;
         while (j < nf && strcmp(brine_model_feature_name(m, j), name)) j++;
         if (j == nf)
-            return input_fail(path, "column %zu of the header, '%s', is not a feature of the model", i + 1, name);
+            return input_fail(path, "column %zu of the header, '%s', is not a feature of the model", i + 1,
+                              show(name).s);
         if (col_of[j] != SIZE_MAX)
-            return input_fail(path, "the header names '%s' twice (columns %zu and %zu)", name, col_of[j] + 1, i + 1);
+            return input_fail(path, "the header names '%s' twice (columns %zu and %zu)", show(name).s, col_of[j] + 1,
+                              i + 1);
         col_of[j] = i;
     }
     for (size_t j = 0; j < nf; j++)
         if (col_of[j] == SIZE_MAX)
             return input_fail(path, "the header lacks the feature '%s' that the model was fitted on",
-                              brine_model_feature_name(m, j));
+                              show(brine_model_feature_name(m, j)).s);
     return 0;
 }
 
@@ -159,9 +180,9 @@ static int csv_values(const char *path, const brine_model *m, const bi_csv *c, i
                 out->x[r * nf + j] = v;
                 continue;
             }
-            char name[96] = "";
-            if (header) snprintf(name, sizeof name, " ('%.80s')", bi_csv_cell(c, 0, col, NULL));
-            return input_fail(path, "line %zu, column %zu%s: '%.60s' %s", c->row_line[row], col + 1, name, s, why);
+            char name[sizeof(shown) + 8] = "";
+            if (header) snprintf(name, sizeof name, " ('%s')", show(bi_csv_cell(c, 0, col, NULL)).s);
+            return input_fail(path, "line %zu, column %zu%s: '%s' %s", c->row_line[row], col + 1, name, show(s).s, why);
         }
     }
     return 0;
@@ -388,7 +409,11 @@ static int write_npy(bi_buf *b, const char *path, const brine_model *m, const br
     bp_arena_init(&a, 0);
     brine_error err;
     brine_error_clear(&err);
-    int rc = 0, ndim = p->n_columns == 1 && p->method != BRINE_METHOD_PREDICT_PROBA ? 1 : 2;
+    /* sklearn's shapes: predict_proba and a forest's apply are always 2-D,
+     * the rest are 1-D for one column. */
+    int two_d = p->method == BRINE_METHOD_PREDICT_PROBA ||
+                (p->method == BRINE_METHOD_APPLY && m->cls->family == &be_forest_family);
+    int rc = 0, ndim = p->n_columns == 1 && !two_d ? 1 : 2;
     uint8_t *items = NULL;
     bv *arr = NULL;
     brine_status st;

@@ -155,6 +155,7 @@ MODELS = [
     ("rfr", ens.RandomForestRegressor(n_estimators=8, max_depth=6, random_state=7), "reg", False),
     ("rfr_multi_names", ens.RandomForestRegressor(n_estimators=4, random_state=8), "reg_multi", True),
     ("etsr", ens.ExtraTreesRegressor(n_estimators=5, min_samples_leaf=2, random_state=9), "reg", False),
+    ("rfr_one_tree", ens.RandomForestRegressor(n_estimators=1, max_depth=3, random_state=10), "reg", False),
 ]
 ALL_FORMAT_MODELS = ("dtc_full_str", "rfc_multi_int")
 
@@ -379,6 +380,9 @@ def error_cases(tmp, name, path, model, Xt, named):
     bad_csv = csv_file("word", "\n".join(rows[:1] + [",".join(["x"] + rows[1].split(",")[1:])]) + "\n")
     out.append(Case(name + " non-numeric cell", ["predict", path, bad_csv],
                     error=["line 2, column 1", "'x' is not a number"]))
+    multiline = csv_file("multiline", "\n".join(rows[:1] + [",".join(['"x\ny"'] + rows[1].split(",")[1:])]) + "\n")
+    out.append(Case(name + " non-numeric cell with a newline", ["predict", path, multiline],
+                    error=["line 2, column 1", "'x\\x0ay' is not a number"]))
     wide = csv_file("wide", "\n".join(r + ",1.0" for r in rows) + "\n")
     out.append(Case(name + " wrong width", ["predict", path, wide], error=["%d columns" % (d + 1), "%d features" % d]))
     if named:
