@@ -55,7 +55,10 @@ static brine_status find_fields(brine_model *m, const be_tree_spec *spec, const 
             if (f->name_len != strlen(node_fields[k].name) || memcmp(f->name, node_fields[k].name, f->name_len)) continue;
             const bv_dtype *fd = f->dtype && f->dtype->kind == BRINE_DTYPE ? f->dtype->u.dt : NULL;
             if (!fd || !field_type_ok(fd, node_fields[k].kind))
-                return be_fail(err, m, "%s.nodes field %s has an unexpected type", spec->field, node_fields[k].name);
+                return be_fail(err, m, "%s.nodes field %s has an unexpected type (expected %s)", spec->field,
+                               node_fields[k].name,
+                               node_fields[k].kind == 'i' ? "int32 or int64" : node_fields[k].kind == 'f' ? "float64"
+                                                                                                       : "uint8");
             if (f->offset > dt->itemsize || fd->itemsize > dt->itemsize - f->offset)
                 return be_fail(err, m, "%s.nodes field %s lies outside the %zu-byte record", spec->field,
                                node_fields[k].name, dt->itemsize);
