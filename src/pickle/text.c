@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "pickle/text.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <gmp.h>
 #include <locale.h>
@@ -154,7 +155,7 @@ int bp_parse_float_text(const uint8_t *p, size_t n, double *out) {
     buf[n] = '\0';
     /* Python's float() takes neither hex floats nor leading spaces here. */
     for (size_t k = 0; k < n; k++)
-        if (buf[k] == 'x' || buf[k] == 'X' || buf[k] == ' ') return 0;
+        if (buf[k] == 'x' || buf[k] == 'X' || isspace((unsigned char)buf[k])) return 0;
     locale_t loc = c_locale();
     if (!loc) return 0;
     char *end;
