@@ -446,6 +446,72 @@ void brine_prediction_free(brine_prediction *prediction);
 
 /* ============================================================ end models */
 
+/* --------------------------------------------------------------- scanning */
+
+/* What a file would do to a Python that loads it (SECURITY.md 3.4). */
+typedef enum brine_verdict {
+    BRINE_VERDICT_ALLOWED = 0,  /* every reference is on the allowlist */
+    BRINE_VERDICT_UNKNOWN = 1,  /* names or operations brine cannot vouch for */
+    BRINE_VERDICT_DANGEROUS = 2 /* runs code, touches the system, patches state */
+} brine_verdict;
+
+/* "allowed", "unknown", "dangerous". */
+const char *brine_verdict_name(brine_verdict v);
+
+/* One thing a Python unpickler would do that brine refuses.  Strings are
+ * borrowed from the report. */
+typedef struct brine_finding {
+    brine_verdict severity;
+    const char *rule;    /* stable id: global.unknown, global.dangerous, global.computed,
+                            call.schema, call.computed, build.target, state.invalid,
+                            opcode.unsupported, proto.misplaced, stack.residue,
+                            trailing.data, sidecar.path */
+    const char *module;  /* the global concerned, or NULL */
+    const char *name;
+    int64_t offset;      /* byte offset in the (decompressed) stream */
+    int stream;          /* 0 outer pickle, n-th further or nested pickle */
+    const char *message;
+} brine_finding;
+
+/* The outcome of scanning one file; immutable once made. */
+typedef struct brine_scan_report brine_scan_report;
+
+/* Reads every pickle stream of a file at the opcode level without executing
+ * anything: the outer stream, pickles after its STOP, joblib payloads
+ * (skipping raw array bytes), nested object-array pickles, legacy sidecar
+ * files; inside every compressor brine reads.  Nothing is refused: each
+ * refusal the loader would make becomes a finding.  A file that cannot be
+ * read to the end (corrupt, truncated, unsupported container such as zip,
+ * a limit hit) still gets a report, marked incomplete with the reason.
+ * Returns BRINE_OK with *out set, or BRINE_E_NOMEM / BRINE_E_ARGUMENT. */
+brine_status brine_scan(brine_scan_report **out, const char *path, const brine_load_options *opts,
+                        brine_error *err);
+/* As brine_scan on borrowed memory (no sidecar files). */
+brine_status brine_scan_memory(brine_scan_report **out, const void *data, size_t size,
+                               const brine_load_options *opts, brine_error *err);
+void brine_scan_report_free(brine_scan_report *r);
+
+/* The worst severity among the findings. */
+brine_verdict brine_scan_verdict(const brine_scan_report *r);
+/* 1 when every byte a consumer could interpret was read. */
+int brine_scan_complete(const brine_scan_report *r);
+/* Why the scan stopped early (status, offset, message), or NULL. */
+const brine_error *brine_scan_incomplete_reason(const brine_scan_report *r);
+/* "pickle", "joblib", "npy" or "zip". */
+const char *brine_scan_container(const brine_scan_report *r);
+brine_compression brine_scan_compression(const brine_scan_report *r);
+/* Pickle streams read (outer, following and nested ones). */
+int brine_scan_stream_count(const brine_scan_report *r);
+
+size_t brine_scan_finding_count(const brine_scan_report *r);
+const brine_finding *brine_scan_finding(const brine_scan_report *r, size_t i);
+/* Every global referenced (first reference) with its grade. */
+size_t brine_scan_global_count(const brine_scan_report *r);
+const brine_global_ref *brine_scan_global(const brine_scan_report *r, size_t i, brine_verdict *grade);
+/* The value graph as far as it was built (unknown names as inert objects),
+ * for further checks such as estimator validation; NULL if none. */
+const brine_file *brine_scan_file(const brine_scan_report *r);
+
 #if defined(__GNUC__)
 #pragma GCC visibility pop
 #endif

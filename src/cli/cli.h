@@ -32,5 +32,6 @@ int cli_output_format(const char *cmd, const char *path, const char *format_opt,
 int cmd_inspect(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
 
 #endif

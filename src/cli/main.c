@@ -16,6 +16,7 @@ static const char usage[] =
     "                                   rewrite a file as pickle or joblib\n"
     "  predict MODEL INPUT [--method M] [-o FILE]\n"
     "                                   run a fitted tree or forest on CSV or .npy rows\n"
+    "  scan FILE... [--json]            what each file would do to a Python that loads it\n"
     "\n"
     "  brine COMMAND --help             options of a command\n"
     "  brine --version                  print the version\n";
@@ -37,6 +38,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "inspect")) return cmd_inspect(argc - 1, argv + 1);
     if (!strcmp(cmd, "convert")) return cmd_convert(argc - 1, argv + 1);
     if (!strcmp(cmd, "predict")) return cmd_predict(argc - 1, argv + 1);
+    if (!strcmp(cmd, "scan")) return cmd_scan(argc - 1, argv + 1);
     fprintf(stderr, "brine: unknown command '%s' (see 'brine --help')\n", cmd);
     return EXIT_USAGE;
 }

@@ -19,6 +19,17 @@ const bp_global_table *const *bj_tables(size_t *n);
  * documented default. */
 brine_load_options bj_resolve_options(const brine_load_options *opts);
 
+/* Findings of a scan, kept beside the file they came from. */
+typedef struct bj_scan {
+    brine_finding *findings;
+    size_t nfindings, cap;
+    brine_verdict *grades;   /* parallel to brine_file.globals */
+    brine_verdict verdict;
+    int complete;
+    brine_error reason;      /* why incomplete */
+    const char *container;
+} bj_scan;
+
 struct brine_file {
     bp_arena arena;
     bi_input input;         /* the file as read or mapped */
@@ -42,7 +53,22 @@ struct brine_file {
     int nested_depth;
     int saw_wrapper;
     int numpy2;             /* numpy._core module names were seen */
+    bj_scan *scan;          /* non-NULL: scan mode (brine_scan) */
 };
+
+/* Opens f's input as brine_file_open does, in scan mode when f->scan is
+ * set: shared by the loader and the scanner. */
+brine_status bj_open_path(brine_file *f, const char *path, brine_error *err);
+brine_status bj_file_new(brine_file **out, const brine_load_options *opts);
+brine_status bj_finish_open(brine_file *f, brine_error *err);
+/* Runs one complete pickle at data[pos..] under f's policy and limits
+ * (object arrays of joblib and .npy files); *end (may be NULL) gets the
+ * offset after its STOP. */
+brine_status bj_run_nested(brine_file *f, const uint8_t *data, size_t size, size_t pos, brine_error *err, bv **out,
+                           size_t *end);
+/* Records a finding (scan mode). */
+void bj_scan_note(brine_file *f, int severity, const char *rule, const char *module, const char *name,
+                  int64_t offset, int stream, const char *message);
 
 /* Writes root as joblib (wrappers + aligned raw data) or plain pickle into
  * out (uncompressed stream). */

@@ -1,6 +1,7 @@
 /* load.c — brine_file: detect the container, decompress under a cap, run
  * the pickle machine with joblib's wrapper semantics, keep what arrays point
  * into alive. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,37 @@ const bp_global_table *const *bj_tables(size_t *n) {
 
 /* ------------------------------------------------------------ globals */
 
+static int trusted(const brine_file *f, const char *module, const char *name) {
+    size_t ml = strlen(module);
+    for (size_t k = 0; k < f->opts.n_trust; k++) {
+        const char *t = f->opts.trust[k];
+        if (!strncmp(t, module, ml) && t[ml] == ':' && !strcmp(t + ml + 1, name)) return 1;
+    }
+    return 0;
+}
+
+/* A name's grade: on the allowlist, dangerous (SECURITY A, B), or
+ * unknown; --trust lifts unknown names only. */
+static brine_verdict grade_global(const brine_file *f, const char *module, const char *name) {
+    size_t n;
+    const bp_global_table *const *t = bj_tables(&n);
+    if (bp_global_find(t, n, module, name)) return BRINE_VERDICT_ALLOWED;
+    if (bp_global_is_dangerous(module, name)) return BRINE_VERDICT_DANGEROUS;
+    return trusted(f, module, name) ? BRINE_VERDICT_ALLOWED : BRINE_VERDICT_UNKNOWN;
+}
+
+static void scan_grade(brine_file *f, const char *module, const char *name, int64_t offset, int stream) {
+    brine_verdict g = grade_global(f, module, name);
+    if (f->nglobals) f->scan->grades[f->nglobals - 1] = g;
+    if (g == BRINE_VERDICT_ALLOWED) return;
+    char msg[BRINE_ERROR_MESSAGE_SIZE];
+    snprintf(msg, sizeof msg, "%s.%s %s", module, name,
+             g == BRINE_VERDICT_DANGEROUS ? "can run code or touch the system when Python loads the file"
+                                          : "is not on brine's allowlist");
+    bj_scan_note(f, g, g == BRINE_VERDICT_DANGEROUS ? "global.dangerous" : "global.unknown", module, name, offset,
+                 stream, msg);
+}
+
 static void record_global(void *user, const char *module, const char *name, int64_t offset, int stream) {
     brine_file *f = user;
     if (!strncmp(module, "numpy._core", 11)) f->numpy2 = 1;
@@ -48,12 +80,23 @@ static void record_global(void *user, const char *module, const char *name, int6
         brine_global_ref *g = realloc(f->globals, cap * sizeof *g);
         if (!g) return; /* the list is informational; the load goes on */
         f->globals = g;
+        if (f->scan) {
+            brine_verdict *v = realloc(f->scan->grades, cap * sizeof *v);
+            if (!v) return;
+            f->scan->grades = v;
+        }
         f->globals_cap = cap;
     }
     const char *m = bp_arena_strdup(&f->arena, module, strlen(module));
     const char *n = bp_arena_strdup(&f->arena, name, strlen(name));
     if (!m || !n) return;
     f->globals[f->nglobals++] = (brine_global_ref){m, n, offset, stream};
+    if (f->scan) scan_grade(f, m, n, offset, stream);
+}
+
+static void vm_finding(void *user, int severity, const char *rule, const char *module, const char *name,
+                       int64_t offset, int stream, const char *message) {
+    bj_scan_note(user, severity, rule, module, name, offset, stream, message);
 }
 
 /* ------------------------------------------------------- nested streams */
@@ -71,6 +114,7 @@ static void vm_setup(bp_vm *vm, brine_file *f, const uint8_t *data, size_t size,
     vm->limits = (bp_limits){f->opts.max_depth, f->opts.max_memo_entries, f->opts.max_long_bytes,
                              f->opts.max_long_digits};
     vm->on_global = record_global;
+    vm->on_finding = f->scan ? vm_finding : NULL;
     vm->user = f;
     vm->stream = stream;
     vm->err = err;
@@ -79,7 +123,7 @@ static void vm_setup(bp_vm *vm, brine_file *f, const uint8_t *data, size_t size,
 
 /* One complete pickle at data[pos..] (joblib object arrays, .npy object
  * arrays), under the same policy and limits, with its own memo. */
-static brine_status run_nested(brine_file *f, const uint8_t *data, size_t size, size_t pos, brine_error *err,
+brine_status bj_run_nested(brine_file *f, const uint8_t *data, size_t size, size_t pos, brine_error *err,
                                bv **out, size_t *end) {
     if (f->nested_streams >= f->opts.max_nested_streams)
         return bi_fail(err, BRINE_E_LIMIT, (int64_t)pos, "more than %llu nested pickles (max_nested_streams)",
@@ -143,7 +187,7 @@ static brine_status build_numpy_wrapper(bp_vm *vm, bv *obj, bv *state) {
     if (dtype->u.dt->hasobject) {
         bv *arr;
         size_t end;
-        st = run_nested(f, vm->data, vm->size, vm->pos, vm->err, &arr, &end);
+        st = bj_run_nested(f, vm->data, vm->size, vm->pos, vm->err, &arr, &end);
         if (st) return st;
         if (arr->kind != BRINE_NDARRAY || !arr->u.arr->objects)
             return wrapper_fail(vm, "the nested pickle of an object array is not an object array");
@@ -188,6 +232,11 @@ static int plain_name(const bv *name) {
 
 static brine_status open_sidecar(bp_vm *vm, const bv *name, bi_input **out) {
     brine_file *f = vm->user;
+    if (!plain_name(name) && f->scan) { /* joblib would open any path (D4) */
+        bp_vm_note(vm, BP_SEV_DANGEROUS, "sidecar.path", NULL, "legacy array wrapper names a path, not a file beside the model");
+        *out = NULL;
+        return BRINE_OK;
+    }
     if (!plain_name(name)) return bp_vm_fail(vm, BRINE_E_FORMAT, "legacy array file name is not a plain file name in the model's directory");
     if (!f->dir) return bp_vm_fail(vm, BRINE_E_UNSUPPORTED, "legacy multi-file models must be opened from a path");
     bi_input *grown = realloc(f->sidecars, (f->nsidecars + 1) * sizeof *grown);
@@ -214,7 +263,7 @@ typedef struct npy_ctx {
 
 static brine_status npy_nested(void *ctx, const uint8_t *data, size_t size, size_t pos, bv **out) {
     npy_ctx *c = ctx;
-    return run_nested(c->f, data, size, pos, c->err, out, NULL);
+    return bj_run_nested(c->f, data, size, pos, c->err, out, NULL);
 }
 
 /* NDArrayWrapper (joblib < 0.10): the array lives in a sibling .npy file. */
@@ -223,7 +272,7 @@ static brine_status build_ndarray_wrapper(bp_vm *vm, bv *obj, bv *state) {
     bv *name = bv_dict_get(state, "filename");
     bi_input *side;
     brine_status st = open_sidecar(vm, name, &side);
-    if (st) return st;
+    if (st || !side) return st;
     npy_ctx ctx = {vm->user, vm->err};
     bv *arr;
     st = bn_npy_parse(vm->arena, side->data, side->size, npy_nested, &ctx, &arr, vm->err);
@@ -254,7 +303,7 @@ static brine_status build_zndarray_wrapper(bp_vm *vm, bv *obj, bv *state) {
     bv_get_i64(ast->u.seq.items[b + 2], &fortran);
     bi_input *side;
     st = open_sidecar(vm, bv_dict_get(state, "filename"), &side);
-    if (st) return st;
+    if (st || !side) return st;
     bi_buf raw = BI_BUF_INIT;
     st = bi_decompress(BRINE_COMPRESSION_ZLIB, 1, side->data, side->size, f->opts.max_decompressed_bytes, &raw, vm->err);
     if (st) { bi_buf_free(&raw); return st; }
@@ -308,22 +357,52 @@ static brine_status decompress_if_needed(brine_file *f, brine_error *err) {
     return BRINE_OK;
 }
 
-static brine_status run_outer(brine_file *f, brine_error *err) {
-    bp_vm vm;
-    vm_setup(&vm, f, f->stream, f->stream_size, 0, 0, err);
-    brine_status st = bp_vm_run(&vm);
-    if (!st) {
-        f->root = vm.result;
-        f->stream_end = vm.pos;
-        f->protocol = vm.first_proto >= 0 ? vm.first_proto : (vm.max_op_proto >= 1 ? 1 : 0);
-    } else if (f->compression != BRINE_COMPRESSION_NONE) {
-        bi_error_where(err, "decompressed %s stream", f->legacy_zf ? "ZF" : brine_compression_name(f->compression));
+/* Scan mode: what pickle.load leaves behind is still read by loaders that
+ * call it repeatedly (SECURITY C9, C10). */
+static void scan_after_stop(brine_file *f, const bp_vm *vm) {
+    if (vm->sp || vm->nmarks) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "%zu items and %zu marks left on the stack after STOP", vm->sp, vm->nmarks);
+        bj_scan_note(f, BRINE_VERDICT_UNKNOWN, "stack.residue", NULL, NULL, vm->op_offset, vm->stream, msg);
     }
+}
+
+static brine_status run_stream(brine_file *f, size_t pos, int stream, brine_error *err, size_t *end) {
+    bp_vm vm;
+    vm_setup(&vm, f, f->stream, f->stream_size, pos, stream, err);
+    brine_status st = bp_vm_run(&vm);
+    if (!st && stream == 0) {
+        f->root = vm.result;
+        f->protocol = vm.first_proto >= 0 ? vm.first_proto : (vm.max_op_proto >= 1 ? 1 : 0);
+    }
+    if (!st && f->scan) scan_after_stop(f, &vm);
+    if (st && f->compression != BRINE_COMPRESSION_NONE)
+        bi_error_where(err, "decompressed %s stream", f->legacy_zf ? "ZF" : brine_compression_name(f->compression));
+    *end = vm.pos;
     bp_vm_release(&vm);
     return st;
 }
 
-static brine_status file_new(brine_file **out, const brine_load_options *opts) {
+static brine_status run_outer(brine_file *f, brine_error *err) {
+    size_t end;
+    brine_status st = run_stream(f, 0, 0, err, &end);
+    if (st) return st;
+    f->stream_end = end;
+    if (!f->scan) return BRINE_OK; /* pickle.load ignores what follows STOP */
+    while (!st && end < f->stream_size) {
+        const uint8_t *p = f->stream + end;
+        if (p[0] != 0x80 || end + 1 >= f->stream_size || p[1] > 5) {
+            bj_scan_note(f, BRINE_VERDICT_UNKNOWN, "trailing.data", NULL, NULL, (int64_t)end, 0,
+                         "bytes after the last STOP that are not a pickle");
+            break;
+        }
+        f->nested_streams++;
+        st = run_stream(f, end, (int)f->nested_streams, err, &end);
+    }
+    return st;
+}
+
+brine_status bj_file_new(brine_file **out, const brine_load_options *opts) {
     brine_file *f = calloc(1, sizeof *f);
     if (!f) return BRINE_E_NOMEM;
     f->opts = bj_resolve_options(opts);
@@ -332,7 +411,7 @@ static brine_status file_new(brine_file **out, const brine_load_options *opts) {
     return BRINE_OK;
 }
 
-static brine_status finish_open(brine_file *f, brine_error *err) {
+brine_status bj_finish_open(brine_file *f, brine_error *err) {
     brine_status st = decompress_if_needed(f, err);
     if (!st) st = run_outer(f, err);
     if (!st) {
@@ -342,19 +421,22 @@ static brine_status finish_open(brine_file *f, brine_error *err) {
     return st;
 }
 
+brine_status bj_open_path(brine_file *f, const char *path, brine_error *err) {
+    brine_status st = bi_input_open(&f->input, path, f->opts.use_mmap, f->opts.max_input_bytes, err);
+    if (st) return st;
+    char dir[4096];
+    bi_path_dirname(path, dir, sizeof dir);
+    f->dir = strdup(dir);
+    return f->dir ? BRINE_OK : bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+}
+
 brine_status brine_file_open(brine_file **out, const char *path, const brine_load_options *opts, brine_error *err) {
     *out = NULL;
     if (!path) return bi_fail(err, BRINE_E_ARGUMENT, -1, "no path given");
     brine_file *f;
-    if (file_new(&f, opts)) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
-    brine_status st = bi_input_open(&f->input, path, f->opts.use_mmap, f->opts.max_input_bytes, err);
-    if (!st) {
-        char dir[4096];
-        bi_path_dirname(path, dir, sizeof dir);
-        f->dir = strdup(dir);
-        if (!f->dir) st = bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
-    }
-    if (!st) st = finish_open(f, err);
+    if (bj_file_new(&f, opts)) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    brine_status st = bj_open_path(f, path, err);
+    if (!st) st = bj_finish_open(f, err);
     if (st) {
         brine_file_free(f);
         return st;
@@ -368,13 +450,13 @@ brine_status brine_file_open_memory(brine_file **out, const void *data, size_t s
     *out = NULL;
     if (!data && size) return bi_fail(err, BRINE_E_ARGUMENT, -1, "no data given");
     brine_file *f;
-    if (file_new(&f, opts)) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    if (bj_file_new(&f, opts)) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
     if (size > f->opts.max_input_bytes) {
         brine_file_free(f);
         return bi_fail(err, BRINE_E_LIMIT, -1, "input of %zu bytes exceeds max_input_bytes", size);
     }
     bi_input_borrow(&f->input, data ? data : "", size);
-    brine_status st = finish_open(f, err);
+    brine_status st = bj_finish_open(f, err);
     if (st) {
         brine_file_free(f);
         return st;

@@ -20,6 +20,32 @@
 
 const bp_global bp_trusted_entry = {"<trusted>", "<trusted>", BP_T_NEW | BP_T_CALL | BP_T_VALUE,
                                     NULL, NULL};
+const bp_global bp_scan_entry = {"<scanned>", "<scanned>", BP_T_NEW | BP_T_CALL | BP_T_VALUE, NULL, NULL};
+
+static int scanning(const bp_vm *vm) { return vm->on_finding != NULL; }
+
+brine_status bp_vm_note(bp_vm *vm, int severity, const char *rule, const bv *global, const char *fmt, ...) {
+    if (!scanning(vm)) return BRINE_OK;
+    char msg[BRINE_ERROR_MESSAGE_SIZE];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    const char *m = global && global->kind == BRINE_GLOBAL ? global->u.g.module : NULL;
+    const char *n = global && global->kind == BRINE_GLOBAL ? global->u.g.name : NULL;
+    vm->on_finding(vm->user, severity, rule, m, n, vm->op_offset, vm->stream, msg);
+    return BRINE_OK;
+}
+
+/* Scan mode: a handler refused something Python would do; keep going with
+ * the fault reported as a finding. */
+static void scan_absorb(bp_vm *vm, const char *rule, const bv *global) {
+    bp_vm_note(vm, BP_SEV_UNKNOWN, rule, global, "%s", vm->err ? vm->err->message : "refused");
+    brine_error_clear(vm->err);
+}
+
+/* Scan mode stand-in for a callable or class that is not a named global. */
+static bv *computed_global(bp_vm *vm) { return bv_global(vm->arena, "<computed>", "<computed>", &bp_scan_entry); }
 
 brine_status bp_vm_fail(bp_vm *vm, brine_status st, const char *fmt, ...) {
     brine_error *err = vm->err;
@@ -160,6 +186,7 @@ static brine_status push_global(bp_vm *vm, const char *module, const char *name)
     const bp_global *entry = bp_global_find(vm->tables, vm->ntables, module, name);
     if (!entry && is_trusted(vm, module, name) && !bp_global_is_dangerous(module, name))
         entry = &bp_trusted_entry;
+    if (!entry && scanning(vm)) entry = &bp_scan_entry; /* on_global graded it */
     if (!entry) {
         const char *why = bp_global_is_dangerous(module, name)
                               ? "it can run code or touch the system when Python loads the file"
@@ -312,11 +339,16 @@ HANDLER(BYTEARRAY8) { return push(vm, bv_bytes_kind(vm->arena, BRINE_BYTEARRAY, 
 
 HANDLER(NEXT_BUFFER) {
     (void)a;
+    if (scanning(vm)) {
+        bp_vm_note(vm, BP_SEV_UNKNOWN, "opcode.unsupported", NULL, "NEXT_BUFFER takes an out-of-band buffer from the consumer");
+        return push(vm, bv_none(vm->arena));
+    }
     return bp_vm_fail(vm, BRINE_E_UNSUPPORTED, "NEXT_BUFFER: out-of-band buffers are not supported (no pickle from sklearn or joblib uses them)");
 }
 
 HANDLER(READONLY_BUFFER) {
     (void)a;
+    if (scanning(vm)) return bp_vm_note(vm, BP_SEV_UNKNOWN, "opcode.unsupported", NULL, "READONLY_BUFFER");
     return bp_vm_fail(vm, BRINE_E_UNSUPPORTED, "READONLY_BUFFER: out-of-band buffers are not supported");
 }
 
@@ -367,8 +399,23 @@ static brine_status collect(bp_vm *vm, size_t start, brine_kind kind) {
  * kind; on anything else Python would call a method (SECURITY B6, F10). */
 static brine_status want_kind(bp_vm *vm, const bv *target, brine_kind kind, const char *op) {
     if (target->kind == kind) return BRINE_OK;
+    if (scanning(vm)) /* on a global this edits live Python state (B6) */
+        bp_vm_note(vm, target->kind == BRINE_GLOBAL ? BP_SEV_DANGEROUS : BP_SEV_UNKNOWN, "build.target", target,
+                   "%s on a %s calls its methods", op, brine_kind_name((brine_kind)target->kind));
     return bp_vm_fail(vm, BRINE_E_UNSUPPORTED, "%s on a %s: brine only fills %s objects built by the stream",
                       op, brine_kind_name((brine_kind)target->kind), brine_kind_name(kind));
+}
+
+/* In scan mode a refused fill is skipped (its items dropped) and the walk
+ * goes on; returns 1 when the caller may fill. */
+static int fill_ok(bp_vm *vm, const bv *target, brine_kind kind, const char *op, brine_status *st) {
+    *st = want_kind(vm, target, kind, op);
+    if (!*st) return 1;
+    if (scanning(vm)) {
+        brine_error_clear(vm->err);
+        *st = BRINE_OK;
+    }
+    return 0;
 }
 
 HANDLER(APPEND) {
@@ -376,8 +423,7 @@ HANDLER(APPEND) {
     bv *item = NULL, *list = NULL;
     brine_status st = pop(vm, &item);
     if (!st) st = top(vm, &list);
-    if (!st) st = want_kind(vm, list, BRINE_LIST, "APPEND");
-    if (!st) st = bv_seq_push(vm->arena, list, item, vm->err, vm->op_offset);
+    if (!st && fill_ok(vm, list, BRINE_LIST, "APPEND", &st)) st = bv_seq_push(vm->arena, list, item, vm->err, vm->op_offset);
     return st;
 }
 
@@ -395,8 +441,8 @@ HANDLER(APPENDS) {
     bv *list = NULL;
     brine_status st = pop_mark(vm, &start);
     if (!st) st = target_below_mark(vm, start, &list);
-    if (!st) st = want_kind(vm, list, BRINE_LIST, "APPENDS");
-    for (size_t k = start; !st && k < vm->sp; k++)
+    int fill = !st && fill_ok(vm, list, BRINE_LIST, "APPENDS", &st);
+    for (size_t k = start; fill && !st && k < vm->sp; k++)
         st = bv_seq_push(vm->arena, list, vm->stack[k], vm->err, vm->op_offset);
     if (!st) vm->sp = start;
     return st;
@@ -453,8 +499,7 @@ HANDLER(SETITEM) {
     brine_status st = pop(vm, &value);
     if (!st) st = pop(vm, &key);
     if (!st) st = top(vm, &dict);
-    if (!st) st = want_kind(vm, dict, BRINE_DICT, "SETITEM");
-    if (!st) st = bv_dict_set(vm->arena, dict, key, value, vm->err, vm->op_offset);
+    if (!st && fill_ok(vm, dict, BRINE_DICT, "SETITEM", &st)) st = bv_dict_set(vm->arena, dict, key, value, vm->err, vm->op_offset);
     return st;
 }
 
@@ -464,7 +509,10 @@ HANDLER(SETITEMS) {
     bv *dict = NULL;
     brine_status st = pop_mark(vm, &start);
     if (!st) st = target_below_mark(vm, start, &dict);
-    if (!st) st = want_kind(vm, dict, BRINE_DICT, "SETITEMS");
+    if (!st && !fill_ok(vm, dict, BRINE_DICT, "SETITEMS", &st)) {
+        if (!st) vm->sp = start;
+        return st;
+    }
     if (!st) st = set_pairs(vm, dict, start, "SETITEMS");
     return st;
 }
@@ -475,8 +523,8 @@ HANDLER(ADDITEMS) {
     bv *set = NULL;
     brine_status st = pop_mark(vm, &start);
     if (!st) st = target_below_mark(vm, start, &set);
-    if (!st) st = want_kind(vm, set, BRINE_SET, "ADDITEMS");
-    for (size_t k = start; !st && k < vm->sp; k++)
+    int fill = !st && fill_ok(vm, set, BRINE_SET, "ADDITEMS", &st);
+    for (size_t k = start; fill && !st && k < vm->sp; k++)
         st = bv_seq_push(vm->arena, set, vm->stack[k], vm->err, vm->op_offset);
     if (!st) vm->sp = start;
     return st;
@@ -526,6 +574,10 @@ HANDLER(LONG_BINPUT) { return put(vm, a->u); }
 HANDLER(MEMOIZE) { (void)a; return put(vm, vm->memo_len); }
 
 static brine_status extension(bp_vm *vm, const bp_arg *a) {
+    if (scanning(vm)) { /* a host's copyreg registry decides what it is */
+        bp_vm_note(vm, BP_SEV_UNKNOWN, "opcode.unsupported", NULL, "extension registry code %lld", (long long)a->i);
+        return push(vm, bv_none(vm->arena));
+    }
     return bp_vm_fail(vm, BRINE_E_UNSUPPORTED, "extension registry code %lld (EXT1/2/4) is not supported", (long long)a->i);
 }
 HANDLER(EXT1) { return extension(vm, a); }
@@ -540,12 +592,24 @@ HANDLER(STACK_GLOBAL) {
     brine_status st = pop(vm, &name);
     if (!st) st = pop(vm, &module);
     if (st) return st;
-    if (module->kind != BRINE_STR || name->kind != BRINE_STR)
+    if (module->kind != BRINE_STR || name->kind != BRINE_STR) {
+        if (scanning(vm)) { /* a name built at run time (SECURITY C5) */
+            bp_vm_note(vm, BP_SEV_DANGEROUS, "global.computed", NULL, "STACK_GLOBAL on a %s and a %s: the name is computed",
+                       brine_kind_name((brine_kind)module->kind), brine_kind_name((brine_kind)name->kind));
+            return push(vm, computed_global(vm));
+        }
         return bp_vm_fail(vm, BRINE_E_FORMAT, "STACK_GLOBAL requires str operands");
+    }
     return global_from_bytes(vm, module->u.s.p, module->u.s.n, name->u.s.p, name->u.s.n);
 }
 
 brine_status bp_vm_need_tier(bp_vm *vm, const bv *g, unsigned tier, const char *op) {
+    if (scanning(vm) && g->kind != BRINE_GLOBAL)
+        return bp_vm_note(vm, BP_SEV_DANGEROUS, "call.computed", NULL, "%s on a %s: the callable was computed (SECURITY B1)",
+                          op, brine_kind_name((brine_kind)g->kind));
+    if (scanning(vm) && !(g->u.g.entry->tiers & tier))
+        return bp_vm_note(vm, BP_SEV_UNKNOWN, "call.schema", g, "%s.%s may not be %s (%s)", g->u.g.module, g->u.g.name,
+                          tier == BP_T_CALL ? "called" : "instantiated", op);
     if (g->kind != BRINE_GLOBAL)
         return bp_vm_fail(vm, BRINE_E_UNSUPPORTED, "%s on a %s: only allowlisted globals can be %s", op,
                           brine_kind_name((brine_kind)g->kind), tier == BP_T_CALL ? "called" : "instantiated");
@@ -573,14 +637,19 @@ HANDLER(REDUCE) {
     if (st) return st;
     if (args->kind != BRINE_TUPLE)
         return bp_vm_fail(vm, BRINE_E_FORMAT, "REDUCE arguments must be a tuple, not %s", brine_kind_name((brine_kind)args->kind));
+    if (callable->kind != BRINE_GLOBAL) callable = computed_global(vm); /* scan mode only */
+    if (!callable) return nomem(vm);
     const bp_global *e = callable->u.g.entry;
     bv *out = NULL;
-    if (e->reduce) {
+    if (e->reduce && (e->tiers & BP_T_CALL)) {
         st = e->reduce(vm, callable, args, &out);
-        if (st) return st;
-    } else {
-        out = bp_vm_new_object(vm, callable, args, BV_HOW_REDUCE);
+        if (st && !scanning(vm)) return st;
+        if (st) {
+            scan_absorb(vm, "call.schema", callable);
+            out = NULL;
+        }
     }
+    if (!out) out = bp_vm_new_object(vm, callable, args, BV_HOW_REDUCE);
     return push(vm, out);
 }
 
@@ -589,9 +658,13 @@ HANDLER(REDUCE) {
 static brine_status instantiate(bp_vm *vm, bv *cls, bv *args, const char *op) {
     brine_status st = bp_vm_need_tier(vm, cls, BP_T_NEW, op);
     if (st) return st;
+    if (cls->kind != BRINE_GLOBAL && !(cls = computed_global(vm))) return nomem(vm); /* scan mode only */
     /* Arguments only for entries that may also be called (namedtuples such
      * as sklearn's _ImputerTriplet are NEWOBJ(cls, fields)). */
-    if (args && args->kind == BRINE_TUPLE && args->u.seq.n && !(cls->u.g.entry->tiers & BP_T_CALL))
+    int bad_args = args && args->kind == BRINE_TUPLE && args->u.seq.n && !(cls->u.g.entry->tiers & BP_T_CALL);
+    if (bad_args && scanning(vm))
+        bp_vm_note(vm, BP_SEV_UNKNOWN, "call.schema", cls, "%s of %s.%s with arguments", op, cls->u.g.module, cls->u.g.name);
+    else if (bad_args)
         return bp_vm_fail(vm, BRINE_E_UNSUPPORTED, "%s of %s.%s with arguments is not supported", op,
                           cls->u.g.module, cls->u.g.name);
     return push(vm, bp_vm_new_object(vm, cls, args, BV_HOW_NEWOBJ));
@@ -616,7 +689,10 @@ HANDLER(NEWOBJ_EX) {
     if (st) return st;
     if (args->kind != BRINE_TUPLE || kwargs->kind != BRINE_DICT)
         return bp_vm_fail(vm, BRINE_E_FORMAT, "NEWOBJ_EX expected a tuple and a dict");
-    if (kwargs->u.seq.n) return bp_vm_fail(vm, BRINE_E_UNSUPPORTED, "NEWOBJ_EX with keyword arguments is not supported");
+    if (kwargs->u.seq.n && scanning(vm))
+        bp_vm_note(vm, BP_SEV_UNKNOWN, "call.schema", cls, "NEWOBJ_EX with keyword arguments");
+    else if (kwargs->u.seq.n)
+        return bp_vm_fail(vm, BRINE_E_UNSUPPORTED, "NEWOBJ_EX with keyword arguments is not supported");
     return instantiate(vm, cls, args, "NEWOBJ_EX");
 }
 
@@ -629,7 +705,11 @@ HANDLER(INST) {
     st = global_from_bytes(vm, a->p, a->n, a->p2, a->n2);
     if (st) return st;
     bv *cls = vm->stack[--vm->sp];
-    if (nargs) return bp_vm_fail(vm, BRINE_E_UNSUPPORTED, "INST of %s.%s with arguments is not supported", cls->u.g.module, cls->u.g.name);
+    if (nargs && scanning(vm))
+        bp_vm_note(vm, BP_SEV_UNKNOWN, "call.schema", cls, "INST of %s.%s calls it with %zu arguments", cls->u.g.module,
+                   cls->u.g.name, nargs);
+    else if (nargs)
+        return bp_vm_fail(vm, BRINE_E_UNSUPPORTED, "INST of %s.%s with arguments is not supported", cls->u.g.module, cls->u.g.name);
     return instantiate(vm, cls, NULL, "INST");
 }
 
@@ -642,7 +722,10 @@ HANDLER(OBJ) {
     bv *cls = vm->stack[start];
     size_t nargs = vm->sp - start - 1;
     vm->sp = start;
-    if (nargs) return bp_vm_fail(vm, BRINE_E_UNSUPPORTED, "OBJ with arguments is not supported");
+    if (nargs && scanning(vm))
+        bp_vm_note(vm, BP_SEV_UNKNOWN, "call.schema", cls, "OBJ calls its class with %zu arguments", nargs);
+    else if (nargs)
+        return bp_vm_fail(vm, BRINE_E_UNSUPPORTED, "OBJ with arguments is not supported");
     return instantiate(vm, cls, NULL, "OBJ");
 }
 
@@ -680,17 +763,37 @@ HANDLER(BUILD) {
     if (!st) st = top(vm, &obj);
     if (st) return st;
     const bp_global *e = maker_of(obj);
+    if (!e && scanning(vm)) /* BUILD on a class or module patches it (B6) */
+        return bp_vm_note(vm, obj->kind == BRINE_GLOBAL ? BP_SEV_DANGEROUS : BP_SEV_UNKNOWN, "build.target", obj,
+                          "BUILD on a %s sets attributes Python code will see", brine_kind_name((brine_kind)obj->kind));
     if (!e)
         return bp_vm_fail(vm, BRINE_E_UNSUPPORTED, "BUILD on a %s: only objects made by the stream take state",
                           brine_kind_name((brine_kind)obj->kind));
-    if (e->build) return e->build(vm, obj, state);
-    if (obj->kind != BRINE_OBJECT)
+    if (e->build) {
+        st = e->build(vm, obj, state);
+        if (st && scanning(vm) && st == BRINE_E_UNSUPPORTED) { /* broken input and I/O stay fatal */
+            scan_absorb(vm, "state.invalid", NULL);
+            st = BRINE_OK;
+        }
+        return st;
+    }
+    if (obj->kind != BRINE_OBJECT) {
+        if (scanning(vm)) return bp_vm_note(vm, BP_SEV_UNKNOWN, "state.invalid", NULL, "BUILD on a finished %s", brine_kind_name((brine_kind)obj->kind));
         return bp_vm_fail(vm, BRINE_E_FORMAT, "BUILD on a finished %s", brine_kind_name((brine_kind)obj->kind));
-    return generic_build(vm, obj, state);
+    }
+    st = generic_build(vm, obj, state);
+    if (st && scanning(vm) && vm->err && vm->err->status == BRINE_E_UNSUPPORTED) {
+        scan_absorb(vm, "state.invalid", NULL);
+        st = BRINE_OK;
+    }
+    return st;
 }
 
 HANDLER(PROTO) {
     if (a->u > 5) return bp_vm_fail(vm, BRINE_E_UNSUPPORTED, "unsupported pickle protocol: %llu", (unsigned long long)a->u);
+    /* A second PROTO changes the rules for what follows (SECURITY C7). */
+    if (vm->first_proto >= 0 || vm->op_offset != vm->stream_start)
+        bp_vm_note(vm, BP_SEV_UNKNOWN, "proto.misplaced", NULL, "PROTO %llu after the first opcode", (unsigned long long)a->u);
     vm->proto = (int)a->u;
     if (vm->first_proto < 0) vm->first_proto = (int)a->u;
     return BRINE_OK;
@@ -705,11 +808,22 @@ HANDLER(FRAME) {
 
 HANDLER(PERSID) {
     (void)a;
+    if (scanning(vm)) {
+        bp_vm_note(vm, BP_SEV_UNKNOWN, "opcode.unsupported", NULL, "PERSID calls the consumer's persistent_load");
+        return push(vm, bv_none(vm->arena));
+    }
     return bp_vm_fail(vm, BRINE_E_UNSUPPORTED, "persistent IDs (PERSID) are not supported");
 }
 
 HANDLER(BINPERSID) {
     (void)a;
+    if (scanning(vm)) {
+        bv *pid = NULL;
+        brine_status st = pop(vm, &pid);
+        if (st) return st;
+        bp_vm_note(vm, BP_SEV_UNKNOWN, "opcode.unsupported", NULL, "BINPERSID calls the consumer's persistent_load");
+        return push(vm, bv_none(vm->arena));
+    }
     return bp_vm_fail(vm, BRINE_E_UNSUPPORTED, "persistent IDs (BINPERSID) are not supported");
 }
 
@@ -725,6 +839,7 @@ static op_fn handler_of(uint8_t byte) {
 }
 
 void bp_vm_init(bp_vm *vm) {
+    vm->stream_start = (int64_t)vm->pos;
     vm->proto = 0;
     vm->first_proto = -1;
     vm->max_op_proto = 0;

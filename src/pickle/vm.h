@@ -23,6 +23,14 @@ typedef struct bp_limits {
 typedef void (*bp_global_cb)(void *user, const char *module, const char *name, int64_t offset,
                              int stream);
 
+/* Severities of scan findings (same order as brine_verdict). */
+enum { BP_SEV_ALLOWED = 0, BP_SEV_UNKNOWN = 1, BP_SEV_DANGEROUS = 2 };
+
+/* Scan mode: something a Python unpickler would do that brine's loader
+ * refuses, reported instead of stopping (rule ids: SECURITY 3.4). */
+typedef void (*bp_finding_cb)(void *user, int severity, const char *rule, const char *module,
+                              const char *name, int64_t offset, int stream, const char *message);
+
 typedef struct bp_memo_slot {
     uint32_t key;
     uint32_t used;
@@ -41,6 +49,9 @@ struct bp_vm {
     size_t n_trust;
     bp_limits limits;
     bp_global_cb on_global;
+    /* Scan mode (non-NULL): refusals become findings and the walk goes on
+     * with inert placeholders; only broken input stops a stream. */
+    bp_finding_cb on_finding;
     void *user;          /* for handlers of upper layers (joblib context) */
     int stream;          /* 0 outer, n-th nested stream */
     brine_error *err;
@@ -50,6 +61,7 @@ struct bp_vm {
     int first_proto;     /* protocol of the first PROTO, -1 if none */
     int max_op_proto;    /* highest protocol of any opcode seen */
     int64_t op_offset;   /* offset of the opcode being executed */
+    int64_t stream_start; /* offset of the stream's first opcode */
     bv **stack;
     size_t sp, stack_cap;
     size_t *marks;
@@ -80,5 +92,16 @@ brine_status bp_vm_need_tier(bp_vm *vm, const bv *g, unsigned tier, const char *
 
 /* The trusted-unknown entry handed out for --trust names. */
 extern const bp_global bp_trusted_entry;
+/* What scan mode resolves unknown and dangerous names to: inert, every use
+ * admitted (the finding was reported when the name was read). */
+extern const bp_global bp_scan_entry;
+
+/* Scan mode: reports a finding at the current opcode; returns BRINE_OK so
+ * callers can `return bp_vm_note(...)`.  No-op outside scan mode. */
+brine_status bp_vm_note(bp_vm *vm, int severity, const char *rule, const bv *global, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
 
 #endif
