@@ -387,7 +387,15 @@ static long parse_count(const char *s) {
     return (*s && !*end && v >= 0) ? v : -1;
 }
 
-static void print_text(const char *path, const brine_file *f, int depth, size_t items) {
+/* A global's mark: empty when allowed; with a scan report (a file the
+ * loader refused) the grade of each refused name. */
+static const char *grade_mark(const brine_scan_report *r, size_t k) {
+    brine_verdict g = BRINE_VERDICT_ALLOWED;
+    if (r) brine_scan_global(r, k, &g);
+    return g == BRINE_VERDICT_DANGEROUS ? "  [refused: dangerous]" : g == BRINE_VERDICT_UNKNOWN ? "  [refused: unknown]" : "";
+}
+
+static void print_text(const char *path, const brine_file *f, int depth, size_t items, const brine_scan_report *r) {
     printf("file: %s\n", path);
     printf("format: %s\n", brine_file_format(f) == BRINE_FORMAT_JOBLIB ? "joblib" : "pickle");
     printf("compression: %s\n", brine_compression_name(brine_file_compression(f)));
@@ -395,13 +403,14 @@ static void print_text(const char *path, const brine_file *f, int depth, size_t 
     printf("globals (%zu):\n", brine_file_global_count(f));
     for (size_t k = 0; k < brine_file_global_count(f); k++) {
         const brine_global_ref *g = brine_file_global(f, k);
-        printf("  %s.%s  (byte %lld%s)\n", g->module, g->name, (long long)g->offset, g->stream ? ", nested stream" : "");
+        printf("  %s.%s  (byte %lld%s)%s\n", g->module, g->name, (long long)g->offset, g->stream ? ", nested stream" : "",
+               grade_mark(r, k));
     }
     printf("object:\n");
     print_tree(brine_file_root(f), depth, items);
 }
 
-static void print_json(const char *path, const brine_file *f, int depth, size_t items) {
+static void print_json(const char *path, const brine_file *f, int depth, size_t items, const brine_scan_report *r) {
     json_t *o = json_object();
     struct stat st;
     json_object_set_new(o, "file", json_string(path));
@@ -417,9 +426,13 @@ static void print_json(const char *path, const brine_file *f, int depth, size_t 
         json_object_set_new(e, "name", json_string(g->name));
         json_object_set_new(e, "offset", json_integer(g->offset));
         json_object_set_new(e, "stream", json_integer(g->stream));
+        brine_verdict grade = BRINE_VERDICT_ALLOWED;
+        if (r) brine_scan_global(r, k, &grade);
+        json_object_set_new(e, "grade", json_string(brine_verdict_name(grade)));
         json_array_append_new(globals, e);
     }
     json_object_set_new(o, "globals", globals);
+    json_object_set_new(o, "refused", json_boolean(r != NULL));
     json_object_set_new(o, "root", json_tree(brine_file_root(f), depth, items));
     char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
     if (s) puts(s);
@@ -461,13 +474,19 @@ int cmd_inspect(int argc, char **argv) {
     brine_error err;
     brine_error_clear(&err);
     brine_file *f = NULL;
+    brine_scan_report *refused = NULL;
     if (brine_file_open(&f, path, &lo, &err)) {
         rc = cli_report("inspect", path, &err);
-    } else if (as_json) {
-        print_json(path, f, (int)depth, (size_t)items);
+        /* Show what can be shown of a refused file, refused names marked:
+         * the scanner builds the same graph with inert placeholders. */
+        brine_error ignored;
+        brine_error_clear(&ignored);
+        if (err.status == BRINE_E_GLOBAL && !brine_scan(&refused, path, &lo, &ignored) && brine_scan_file(refused))
+            (as_json ? print_json : print_text)(path, brine_scan_file(refused), (int)depth, (size_t)items, refused);
     } else {
-        print_text(path, f, (int)depth, (size_t)items);
+        (as_json ? print_json : print_text)(path, f, (int)depth, (size_t)items, NULL);
     }
+    brine_scan_report_free(refused);
     brine_file_free(f);
     cli_trust_free(&trust);
     return rc;
