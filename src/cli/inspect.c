@@ -319,6 +319,48 @@ static int print_tree(const bv *root, int max_depth, size_t max_items) {
 
 /* ------------------------------------------------------------- JSON */
 
+/* numpy's dtype.str of a plain dtype ("<i8", "|u1", "<U5", "|V64"). */
+static void dtype_str(char *buf, size_t size, const bv_dtype *dt) {
+    size_t n = dt->kind == 'U' ? dt->itemsize / 4 : dt->itemsize;
+    if (dt->kind == 'O') snprintf(buf, size, "|O");
+    else snprintf(buf, size, "%c%c%zu", dt->byteorder, dt->kind, n);
+}
+
+/* The "dtype" member of ndarray, numpy scalar and dtype nodes: its str,
+ * itemsize and, for records, each field's name, offset and str, so that
+ * layouts (sklearn's tree nodes) compare field by field.  Field dtypes are
+ * shown by their str only, which keeps this flat whatever the nesting. */
+static json_t *json_dtype(const bv *d) {
+    if (!d || d->kind != BRINE_DTYPE || !d->u.dt) return NULL;
+    const bv_dtype *dt = d->u.dt;
+    char s[48];
+    dtype_str(s, sizeof s, dt);
+    json_t *o = json_object();
+    json_object_set_new(o, "str", json_string(s));
+    json_object_set_new(o, "itemsize", json_integer((json_int_t)dt->itemsize));
+    if (!dt->nfields) return o;
+    json_t *fields = json_array();
+    for (size_t k = 0; k < dt->nfields; k++) {
+        const bv_field *f = &dt->fields[k];
+        const bv *fd = f->dtype;
+        json_t *jf = json_object();
+        json_object_set_new(jf, "name", json_stringn(f->name, f->name_len));
+        json_object_set_new(jf, "offset", json_integer((json_int_t)f->offset));
+        if (fd && fd->kind == BRINE_DTYPE && fd->u.dt) dtype_str(s, sizeof s, fd->u.dt);
+        else snprintf(s, sizeof s, "?");
+        json_object_set_new(jf, "str", json_string(s));
+        json_array_append_new(fields, jf);
+    }
+    json_object_set_new(o, "fields", fields);
+    return o;
+}
+
+static const bv *dtype_of(const bv *v) {
+    if (v->kind == BRINE_DTYPE) return v;
+    if ((v->kind == BRINE_NDARRAY || v->kind == BRINE_SCALAR) && v->u.arr) return v->u.arr->dtype;
+    return NULL;
+}
+
 /* A bounded JSON rendering of the graph (same limits as the tree). */
 static json_t *json_tree(const bv *root, int max_depth, size_t max_items) {
     typedef struct { const bv *v; json_t *out; size_t next; int depth; } jf;
@@ -336,6 +378,8 @@ static json_t *json_tree(const bv *root, int max_depth, size_t max_items) {
             describe(&t, f->v);
             json_object_set_new(f->out, "kind", json_string(brine_kind_name((brine_kind)f->v->kind)));
             json_object_set_new(f->out, "summary", json_string(t.buf));
+            json_t *jd = dtype_of(f->v) ? json_dtype(dtype_of(f->v)) : NULL;
+            if (jd) json_object_set_new(f->out, "dtype", jd);
             if (child_count(f->v) && f->depth < max_depth) json_object_set_new(f->out, "items", json_array());
         }
         json_t *items = json_object_get(f->out, "items");
