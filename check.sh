@@ -47,11 +47,12 @@ pkgconfig_install() {
 unit() { tools/run-unit.sh build-asan; }
 interop() { $PY "tests/interop/$1" --brine build-asan/brine; }
 fuzz_replay() { make -s -f fuzz/Makefile replay; }
-# The reader gets the full minute; the smaller parsers a quarter of it.
+# The reader (with the joblib container) and the scanner (with the estimator
+# loaders) get the full minute each; the smaller parsers a quarter of it.
 fuzz_run() {
   local log=build-fuzz/run.log
   mkdir -p build-fuzz
-  { make -s -f fuzz/Makefile run FUZZ_TARGETS=load FUZZ_SECONDS="$FUZZ_SECONDS" &&
+  { make -s -f fuzz/Makefile run FUZZ_TARGETS="load scan" FUZZ_SECONDS="$FUZZ_SECONDS" &&
     make -s -f fuzz/Makefile run FUZZ_TARGETS="npy literal decompress" FUZZ_SECONDS=$((FUZZ_SECONDS / 4)); } >"$log" 2>&1
   local rc=$?
   grep -E "^(Done|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)" "$log" || true
@@ -70,7 +71,7 @@ for t in tests/interop/test_*.py; do
 done
 if [ -f fuzz/Makefile ]; then
   step "fuzz corpus replay" fuzz_replay
-  step "libFuzzer run (reader ${FUZZ_SECONDS} s)" fuzz_run
+  step "libFuzzer run (reader and scanner ${FUZZ_SECONDS} s each)" fuzz_run
 fi
 
 echo

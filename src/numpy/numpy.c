@@ -200,6 +200,7 @@ brine_status bn_dtype_setstate(bp_arena *a, bv *d, bv *state, brine_error *err, 
 }
 
 static brine_status build_dtype(bp_vm *vm, bv *obj, bv *state) {
+    if (obj->kind != BRINE_DTYPE) return bp_vm_fail(vm, BRINE_E_FORMAT, "BUILD of a dtype on a %s", brine_kind_name((brine_kind)obj->kind));
     return bn_dtype_setstate(vm->arena, obj, state, vm->err, vm->op_offset);
 }
 

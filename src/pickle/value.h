@@ -42,7 +42,8 @@ enum {
     BV_F_BIGINT = 1,   /* INT stored as little-endian two's complement in s */
     BV_F_PENDING = 2,  /* ndarray/dtype placeholder still waiting for BUILD */
     BV_F_HASHED = 4,   /* cached_hash is valid */
-    BV_F_READONLY = 8  /* buffer from READONLY_BUFFER (informational) */
+    BV_F_READONLY = 8, /* buffer from READONLY_BUFFER (informational) */
+    BV_F_INERT = 16    /* scan-mode stand-in: its maker's handlers never see it */
 };
 
 typedef struct bv_field {

@@ -641,7 +641,8 @@ HANDLER(REDUCE) {
     if (!callable) return nomem(vm);
     const bp_global *e = callable->u.g.entry;
     bv *out = NULL;
-    if (e->reduce && (e->tiers & BP_T_CALL)) {
+    int handled = e->reduce && (e->tiers & BP_T_CALL);
+    if (handled) {
         st = e->reduce(vm, callable, args, &out);
         if (st && !scanning(vm)) return st;
         if (st) {
@@ -649,7 +650,11 @@ HANDLER(REDUCE) {
             out = NULL;
         }
     }
-    if (!out) out = bp_vm_new_object(vm, callable, args, BV_HOW_REDUCE);
+    if (!out) {
+        out = bp_vm_new_object(vm, callable, args, BV_HOW_REDUCE);
+        /* an opaque stand-in for what a handler should have built */
+        if (out && (e->reduce || e->build) && !(e->tiers & BP_T_NEW)) out->flags |= BV_F_INERT;
+    }
     return push(vm, out);
 }
 
@@ -667,7 +672,10 @@ static brine_status instantiate(bp_vm *vm, bv *cls, bv *args, const char *op) {
     else if (bad_args)
         return bp_vm_fail(vm, BRINE_E_UNSUPPORTED, "%s of %s.%s with arguments is not supported", op,
                           cls->u.g.module, cls->u.g.name);
-    return push(vm, bp_vm_new_object(vm, cls, args, BV_HOW_NEWOBJ));
+    bv *o = bp_vm_new_object(vm, cls, args, BV_HOW_NEWOBJ);
+    /* scan mode: a class instantiated outside its tier stays inert */
+    if (o && !(cls->u.g.entry->tiers & BP_T_NEW)) o->flags |= BV_F_INERT;
+    return push(vm, o);
 }
 
 HANDLER(NEWOBJ) {
@@ -756,37 +764,34 @@ static brine_status generic_build(bp_vm *vm, bv *obj, bv *state) {
     return BRINE_OK;
 }
 
+/* A refused state is a finding in scan mode, an error otherwise; broken
+ * input and I/O errors stay fatal in both. */
+static brine_status build_outcome(bp_vm *vm, brine_status st) {
+    if (st == BRINE_E_UNSUPPORTED && scanning(vm)) {
+        scan_absorb(vm, "state.invalid", NULL);
+        return BRINE_OK;
+    }
+    return st;
+}
+
 HANDLER(BUILD) {
     (void)a;
     bv *state = NULL, *obj = NULL;
     brine_status st = pop(vm, &state);
     if (!st) st = top(vm, &obj);
     if (st) return st;
-    const bp_global *e = maker_of(obj);
+    int inert = (obj->flags & BV_F_INERT) != 0;
+    const bp_global *e = inert ? NULL : maker_of(obj);
+    if (e && e->build) return build_outcome(vm, e->build(vm, obj, state));
+    if (obj->kind == BRINE_OBJECT) return build_outcome(vm, generic_build(vm, obj, state));
     if (!e && scanning(vm)) /* BUILD on a class or module patches it (B6) */
         return bp_vm_note(vm, obj->kind == BRINE_GLOBAL ? BP_SEV_DANGEROUS : BP_SEV_UNKNOWN, "build.target", obj,
                           "BUILD on a %s sets attributes Python code will see", brine_kind_name((brine_kind)obj->kind));
     if (!e)
         return bp_vm_fail(vm, BRINE_E_UNSUPPORTED, "BUILD on a %s: only objects made by the stream take state",
                           brine_kind_name((brine_kind)obj->kind));
-    if (e->build) {
-        st = e->build(vm, obj, state);
-        if (st && scanning(vm) && st == BRINE_E_UNSUPPORTED) { /* broken input and I/O stay fatal */
-            scan_absorb(vm, "state.invalid", NULL);
-            st = BRINE_OK;
-        }
-        return st;
-    }
-    if (obj->kind != BRINE_OBJECT) {
-        if (scanning(vm)) return bp_vm_note(vm, BP_SEV_UNKNOWN, "state.invalid", NULL, "BUILD on a finished %s", brine_kind_name((brine_kind)obj->kind));
-        return bp_vm_fail(vm, BRINE_E_FORMAT, "BUILD on a finished %s", brine_kind_name((brine_kind)obj->kind));
-    }
-    st = generic_build(vm, obj, state);
-    if (st && scanning(vm) && vm->err && vm->err->status == BRINE_E_UNSUPPORTED) {
-        scan_absorb(vm, "state.invalid", NULL);
-        st = BRINE_OK;
-    }
-    return st;
+    if (scanning(vm)) return bp_vm_note(vm, BP_SEV_UNKNOWN, "state.invalid", NULL, "BUILD on a finished %s", brine_kind_name((brine_kind)obj->kind));
+    return bp_vm_fail(vm, BRINE_E_FORMAT, "BUILD on a finished %s", brine_kind_name((brine_kind)obj->kind));
 }
 
 HANDLER(PROTO) {
