@@ -3,7 +3,7 @@
 #   make            build/brine, build/libbrine.a, build/libbrine.so, build/brine.pc
 #   make check      unit tests (ASan+UBSan), interop tests, wild files, fuzz replay
 #   make demo       ./demo.sh
-#   make fuzz       libFuzzer targets in build-fuzz/ (clang)
+#   make fuzz       libFuzzer targets in build-fuzz/ (clang), each run FUZZ_SECONDS
 #   make install    PREFIX=/usr/local
 
 CC ?= cc
@@ -65,8 +65,9 @@ demo:
 bench:
 	$(MAKE) -C bench
 
+# Builds the libFuzzer targets and runs each FUZZ_SECONDS (default 60).
 fuzz:
-	$(MAKE) -f fuzz/Makefile
+	$(MAKE) -f fuzz/Makefile all run
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin

@@ -155,6 +155,7 @@ int cmd_scan(int argc, char **argv) {
         return rc;
     }
     brine_load_options lo = BRINE_LOAD_OPTIONS_INIT;
+    lo.use_mmap = 1; /* array bytes are skipped, never copied */
     lo.trust = (const char *const *)trust.items;
     lo.n_trust = trust.n;
     int negative = 0, broken = 0;
