@@ -397,7 +397,13 @@ static brine_status run_outer(brine_file *f, brine_error *err) {
             break;
         }
         f->nested_streams++;
+        size_t start = end;
         st = run_stream(f, end, (int)f->nested_streams, err, &end);
+        if (st) { /* pickle.load never reads it; a loader calling it again fails there */
+            char msg[BRINE_ERROR_MESSAGE_SIZE];
+            snprintf(msg, sizeof msg, "a further pickle after STOP is broken: %.400s", err ? err->message : "");
+            bj_scan_note(f, BRINE_VERDICT_UNKNOWN, "trailing.data", NULL, NULL, (int64_t)start, (int)f->nested_streams, msg);
+        }
     }
     return st;
 }
