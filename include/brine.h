@@ -444,6 +444,64 @@ brine_status brine_model_predict(brine_prediction **out, const brine_model *mode
 /* Releases a prediction.  NULL is ignored. */
 void brine_prediction_free(brine_prediction *prediction);
 
+/* ------------------------------------------------------- saving models
+ * A loaded model can be written back as the pickle a chosen sklearn version
+ * would write: its own class, parameters (as the file stored them, with
+ * sklearn's defaults for parameters the file predates), fitted attributes
+ * and trees, in that version's keys, key order, node records (56 bytes up
+ * to 1.2, 64 with missing_go_to_left from 1.3) and value semantics (class
+ * counts up to 1.3, fractions from 1.4).
+ *
+ * brine writes a version's layout only after its tests verified it for that
+ * estimator class: by loading brine's files in that sklearn, or field by
+ * field against real files of that version (docs/SUPPORT.md lists them;
+ * brine_model_verified_version enumerates them).  Anything else is
+ * refused rather than guessed. */
+
+#define BRINE_MODEL_SAVE_OPTIONS_VERSION 1
+
+typedef struct brine_model_save_options {
+    unsigned version;            /* BRINE_MODEL_SAVE_OPTIONS_VERSION */
+    brine_save_options file;     /* format, protocol, compression, level, as for
+                                    brine_save (a zeroed one means its defaults) */
+    const char *sklearn_version; /* the layout to write, e.g. "1.2.1"; NULL: the
+                                    model's own version when verified for its
+                                    class, else the newest verified one */
+} brine_model_save_options;
+
+#define BRINE_MODEL_SAVE_OPTIONS_INIT {BRINE_MODEL_SAVE_OPTIONS_VERSION, BRINE_SAVE_OPTIONS_INIT, NULL}
+
+/* Writes the model to path atomically, as sklearn opts->sklearn_version
+ * pickles it; opts may be NULL (plain pickle, protocol 4, default layout).
+ * Python loads the file to an estimator that predicts exactly as this model
+ * does, except where docs/SUPPORT.md says otherwise (class fractions of
+ * sklearn >= 1.4 that no count table reproduces bit for bit in <= 1.3).
+ * What cannot be known is left out rather than invented: sklearn >= 1.4's
+ * _n_samples (training-set size) for a model read from an older file.
+ * Failures: BRINE_E_UNSUPPORTED (a version not verified for this class, the
+ * message listing those that are; feature names or oob_* attributes whose
+ * place in that version is unverified; trees lacking impurity or sample
+ * counts), BRINE_E_ARGUMENT, BRINE_E_IO, BRINE_E_NOMEM.  The model is only
+ * read: threads may save one model at once. */
+brine_status brine_model_save(const brine_model *model, const char *path, const brine_model_save_options *opts,
+                              brine_error *err);
+
+/* As brine_model_save, into memory; *out is the caller's (brine_free). */
+brine_status brine_model_save_memory(void **out, size_t *out_size, const brine_model *model,
+                                     const brine_model_save_options *opts, brine_error *err);
+
+/* The sklearn version brine_model_save writes for `requested` (NULL: the
+ * default rule above): *out is a static string.  BRINE_E_UNSUPPORTED, with
+ * the verified versions in the message, when requested is not verified for
+ * this model's class. */
+brine_status brine_model_save_version(const brine_model *model, const char *requested, const char **out,
+                                      brine_error *err);
+
+/* The sklearn versions whose layout is verified for this model's class,
+ * oldest first: their count, and the i-th (static; NULL out of range). */
+size_t brine_model_verified_version_count(const brine_model *model);
+const char *brine_model_verified_version(const brine_model *model, size_t i);
+
 /* ============================================================ end models */
 
 /* --------------------------------------------------------------- scanning */

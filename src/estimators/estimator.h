@@ -36,6 +36,33 @@ const be_class *be_class_find(const char *module, const char *name);
 size_t be_class_count(void);
 const be_class *be_class_at(size_t i);
 
+/* Deep copies of value subgraphs into a model's arena (copy.c).  One
+ * copier per model keeps shared nodes shared across copies. */
+typedef struct be_copier {
+    bp_arena *dst;
+    const bv **keys; /* source nodes */
+    bv **vals;       /* their copies */
+    size_t cap, len;
+} be_copier;
+
+void be_copier_init(be_copier *c, bp_arena *dst);
+void be_copier_free(be_copier *c);
+/* *out is the copy of src (NULL for NULL); BRINE_E_NOMEM on failure. */
+brine_status be_copy(be_copier *c, const bv *src, bv **out, brine_error *err);
+
+/* Named values copied from an estimator's state: its constructor
+ * parameters as the file stored them, or fitted attributes brine keeps only
+ * to write them back.  Names and values live in the model's arena. */
+typedef struct be_param {
+    const char *name;
+    const bv *value;
+} be_param;
+
+typedef struct be_params {
+    be_param *items;
+    size_t n;
+} be_params;
+
 /* Class labels of one output, as sklearn's classes_[k] holds them. */
 typedef struct be_classes {
     brine_label *labels;
@@ -60,6 +87,10 @@ struct brine_model {
     size_t n_estimators;        /* trees: 1; forests: len(estimators_) */
     int allow_nan;              /* NaN input has a defined path (sklearn >= 1.3 nodes) */
     void *impl;                 /* the family's own model */
+    /* Only for writing the model back (save.c): */
+    be_params params;           /* constructor parameters, in the file's order */
+    be_params extras;           /* forests: _n_samples, _n_samples_bootstrap, oob_* */
+    int64_t max_features;       /* trees: max_features_; -1 when the file lacks it */
 };
 
 /* What a family's predict receives: X already converted to float32 (as
@@ -69,6 +100,8 @@ typedef struct be_input {
     size_t n_rows, n_cols;
 } be_input;
 
+typedef struct be_save be_save; /* a graph being built for writing (save.c) */
+
 struct be_family {
     const char *name; /* "tree", "forest" */
     /* Reads the estimator's state into m->impl and the common fields. */
@@ -76,6 +109,8 @@ struct be_family {
     /* Fills out (already sized by be_output_columns) for the method. */
     brine_status (*predict)(const brine_model *m, brine_method method, const be_input *in, brine_prediction *out,
                             brine_error *err);
+    /* The estimator object as sklearn of the layout's version pickles it. */
+    brine_status (*save)(be_save *s, bv **out, brine_error *err);
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -121,6 +156,18 @@ brine_status be_read_n_features(brine_model *m, const bv *state, int64_t *out, b
 /* n_outputs_; 1 when absent (files older than multi-output support). */
 brine_status be_read_n_outputs(brine_model *m, const bv *state, size_t *out, brine_error *err);
 
+/* Copies the constructor parameters of an estimator's state (keys neither
+ * starting nor ending with '_', less a forest's template and
+ * estimator_params) into out. */
+brine_status be_read_params(brine_model *m, be_copier *cp, const bv *state, be_params *out, brine_error *err);
+/* Copies the listed keys (NULL-terminated) that state has into out. */
+brine_status be_read_extras(brine_model *m, be_copier *cp, const bv *state, const char *const *keys,
+                            be_params *out, brine_error *err);
+/* The value stored under name, or NULL. */
+const bv *be_param_get(const be_params *p, const char *name);
+/* max_features_ of a tree estimator's state; -1 when absent. */
+int64_t be_read_max_features(const bv *state);
+
 /* 1 when the version parsed from _sklearn_version is >= major.minor.patch;
  * 0 when lower; -1 when unknown. */
 int be_version_at_least(const brine_model *m, int major, int minor, int patch);
@@ -143,8 +190,15 @@ typedef struct be_tree {
     int has_missing;      /* records carry missing_go_to_left */
     be_node *nodes;
     double *value;        /* node_count * n_outputs * max_classes, as stored */
-    double *proba;        /* classifiers: value rows as predict_proba gives them */
+    double *proba;        /* classifiers: value rows as predict_proba gives them;
+                             == value when the file stores fractions */
     int32_t *top;         /* classifiers: argmax of each value row (first max) */
+    /* Not needed to predict; kept to write the tree back.  NULL when the
+     * records lack the fields. */
+    int64_t max_depth;    /* the state's max_depth; -1 when absent */
+    double *impurity;
+    int64_t *n_node_samples;
+    double *weighted_n_node_samples;
 } be_tree;
 
 /* What the estimator around a Tree object says it must look like. */
@@ -159,6 +213,8 @@ typedef struct be_tree_spec {
 
 /* Loads and validates a sklearn.tree._tree.Tree object. */
 brine_status be_tree_load(brine_model *m, const bv *tree, const be_tree_spec *spec, be_tree **out, brine_error *err);
+/* BRINE_E_UNSUPPORTED unless t kept what writing it back needs. */
+brine_status be_tree_savable(const brine_model *m, const be_tree *t, const char *field, brine_error *err);
 /* Index of the leaf that row x (float32, model width) reaches. */
 size_t be_tree_apply(const be_tree *t, const float *x);
 /* numpy's pairwise sum of a contiguous row (np.add.reduce). */
@@ -170,13 +226,102 @@ int be_tree_fractions_by_version(const brine_model *m);
 
 /* ------------------------------------------------- forests (forest.c) */
 
+/* What a forest keeps of each member estimator besides its tree. */
+typedef struct be_member {
+    be_params params;     /* the member's own parameters (random_state an int) */
+    int64_t max_features; /* its max_features_; -1 when absent */
+} be_member;
+
 typedef struct be_forest {
     be_tree **trees;         /* estimators_ in list order; a tree listed twice is loaded once */
     size_t n;
     const size_t *n_classes; /* classifiers: per output */
+    be_member *members;      /* n entries */
 } be_forest;
 
 extern const be_family be_tree_family;
 extern const be_family be_forest_family;
+
+/* ------------------------------------------------- layouts (layout.c) */
+
+enum { BE_GEN_12 = 12, BE_GEN_14 = 14 };  /* layout generations, see save.c */
+enum { BE_KEEP_NAMES = 1, BE_KEEP_OOB = 2 }; /* optional keys whose place is verified */
+
+/* One verified layout: an estimator class at one sklearn version. */
+typedef struct be_layout {
+    const char *version;                  /* written as _sklearn_version */
+    const char *cls;                      /* short class name */
+    int gen;                              /* BE_GEN_*: the shape of the fitted part */
+    const char *const *params;            /* the estimator's own keys before its fitted part */
+    const char *const *tree_params;       /* forests: those of members and template */
+    const char *const *member_params;     /* forests: estimator_params */
+    unsigned keeps;                       /* BE_KEEP_* */
+    const char *evidence;                 /* what verified it */
+} be_layout;
+
+size_t be_layout_count(void);
+const be_layout *be_layout_at(size_t i);
+/* The row for class cls (short name) at version, or NULL. */
+const be_layout *be_layout_find(const char *cls, const char *version);
+/* The newest verified row of cls, or NULL. */
+const be_layout *be_layout_newest(const char *cls);
+/* Verified versions of cls, oldest first: up to max into out; the count. */
+size_t be_layout_versions(const char *cls, const char **out, size_t max);
+/* The layout to write: `requested`, else the model's own version when
+ * verified, else the newest verified one.  An unverified request fails with
+ * BRINE_E_UNSUPPORTED listing the verified versions. */
+brine_status be_layout_choose(const brine_model *m, const char *requested, const be_layout **out, brine_error *err);
+/* Refuses (BRINE_E_UNSUPPORTED) a model whose optional keys (feature names,
+ * oob attributes) have no verified place in lay. */
+brine_status be_layout_admits(const brine_model *m, const be_layout *lay, brine_error *err);
+
+/* --------------------------------------------------- writing (save.c) */
+
+struct be_save {
+    bp_arena *a;
+    const brine_model *m;
+    const be_layout *lay;
+    int failed;            /* an allocation failed: the graph is incomplete */
+    const be_tree **tree_keys; /* Tree objects already built, so shared trees stay shared */
+    bv **tree_vals;
+    size_t ntrees, trees_cap;
+    bv *node_dtype;        /* the node records' dtype, built once */
+};
+
+/* Builders: each returns NULL after an allocation failure and marks s. */
+bv *be_s_str(be_save *s, const char *text);
+bv *be_s_int(be_save *s, int64_t v);
+bv *be_s_none(be_save *s);
+bv *be_s_dict(be_save *s);
+/* dict[key] = value (a NULL value only marks the failure). */
+void be_s_set(be_save *s, bv *dict, const char *key, bv *value);
+/* NEWOBJ(module.name, ()) with state: how sklearn pickles an estimator. */
+bv *be_s_estimator(be_save *s, const char *module, const char *name, bv *state);
+/* An int64 numpy scalar (np.intp). */
+bv *be_s_intp_scalar(be_save *s, int64_t v);
+/* A 1-D int64 array of n values. */
+bv *be_s_intp_array(be_save *s, const int64_t *v, size_t n);
+/* A float64 array of count values and the given shape. */
+bv *be_s_f8_array(be_save *s, const double *v, int ndim, const int64_t *shape);
+/* classes_ of one output, as the model read it. */
+bv *be_s_labels(be_save *s, const be_classes *c);
+/* feature_names_in_ (an object array of str). */
+bv *be_s_feature_names(be_save *s);
+/* The parameters `names` of an estimator of class cls: the model's copy in
+ * params when it has one (old spellings sklearn removed are translated),
+ * else cls's default, into dict. */
+void be_s_params(be_save *s, bv *dict, const be_params *params, const char *const *names, const char *cls);
+/* sklearn.tree._tree.Tree of the layout's version (built once per tree). */
+bv *be_s_tree(be_save *s, const be_tree *t);
+/* A tree estimator of class cls (short name) with its parameters, fitted
+ * attributes and tree_.  member: 1 inside a forest, where classes_ are the
+ * float indices 0.0 .. n-1 sklearn fits members on and there are no
+ * feature names; 0 for the model itself. */
+bv *be_s_tree_estimator(be_save *s, const char *cls, const be_params *params, int64_t max_features,
+                        const be_tree *t, int member);
+/* The module that defines cls ("sklearn.tree._classes", ...). */
+const char *be_class_module(const char *cls);
+/* 1 when the model holds any oob_* attribute to write back. */
+int be_has_oob(const brine_model *m);
 
 #endif

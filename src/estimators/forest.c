@@ -47,7 +47,8 @@ static void map_free(tree_map *tm) {
 /* ------------------------------------------------------------- loading */
 
 /* Checks one sub-estimator of the list and returns its state and tree_. */
-static brine_status member(brine_model *m, const bv *est, size_t i, const bv **tree, brine_error *err) {
+static brine_status member(brine_model *m, const bv *est, size_t i, const bv **state_out, const bv **tree,
+                           brine_error *err) {
     const char *name = NULL;
     const char *module = est && est->kind == BRINE_OBJECT ? brine_value_global(est, &name) : NULL;
     const be_class *c = be_class_find(module, name);
@@ -65,6 +66,7 @@ static brine_status member(brine_model *m, const bv *est, size_t i, const bv **t
     if (no && no->kind != BRINE_NONE && (!be_get_int(no, &v) || (uint64_t)v != m->n_outputs))
         return be_fail(err, m, "estimators_[%zu].n_outputs_ differs from the forest's %zu", i, m->n_outputs);
     *tree = bv_dict_get(state, "tree_");
+    *state_out = state;
     return BRINE_OK;
 }
 
@@ -88,7 +90,13 @@ static brine_status member_classes(brine_model *m, const bv *est, size_t i, cons
     return be_fail(err, m, "estimators_[%zu].n_classes_ differs from the forest's n_classes_", i);
 }
 
-static brine_status load_trees(brine_model *m, const bv *list, be_forest *f, brine_error *err) {
+/* What saving needs of member i besides its tree. */
+static brine_status keep_member(brine_model *m, be_copier *cp, const bv *state, be_member *out, brine_error *err) {
+    out->max_features = be_read_max_features(state);
+    return be_read_params(m, cp, state, &out->params, err);
+}
+
+static brine_status load_trees(brine_model *m, be_copier *cp, const bv *list, be_forest *f, brine_error *err) {
     tree_map tm = {0};
     if (!map_init(&tm, f->n)) {
         map_free(&tm);
@@ -98,12 +106,13 @@ static brine_status load_trees(brine_model *m, const bv *list, be_forest *f, bri
                          be_tree_fractions_by_version(m), NULL};
     brine_status st = BRINE_OK;
     for (size_t i = 0; i < f->n && !st; i++) {
-        const bv *est = list->u.seq.items[i], *tree = NULL;
+        const bv *est = list->u.seq.items[i], *tree = NULL, *state = NULL;
         char field[48];
         snprintf(field, sizeof field, "estimators_[%zu].tree_", i);
         spec.field = field;
-        st = member(m, est, i, &tree, err);
+        st = member(m, est, i, &state, &tree, err);
         if (!st && m->cls->classifier) st = member_classes(m, est, i, f->n_classes, err);
+        if (!st) st = keep_member(m, cp, state, &f->members[i], err);
         if (st) break;
         size_t j = tree ? slot(&tm, tree) : 0;
         if (tree && tm.keys[j]) {
@@ -118,6 +127,22 @@ static brine_status load_trees(brine_model *m, const bv *list, be_forest *f, bri
         tm.vals[j] = f->trees[i];
     }
     map_free(&tm);
+    return st;
+}
+
+/* Fitted attributes of a forest that prediction ignores and saving keeps. */
+static const char *const forest_extras[] = {"_n_samples", "_n_samples_bootstrap", "oob_score_",
+                                            "oob_decision_function_", "oob_prediction_", NULL};
+
+/* The parts only saving needs: parameters and extras, copied with the
+ * members' parameters through one copier so shared values stay shared. */
+static brine_status load_members(brine_model *m, const bv *state, const bv *list, be_forest *f, brine_error *err) {
+    be_copier cp;
+    be_copier_init(&cp, &m->arena);
+    brine_status st = be_read_params(m, &cp, state, &m->params, err);
+    if (!st) st = be_read_extras(m, &cp, state, forest_extras, &m->extras, err);
+    if (!st) st = load_trees(m, &cp, list, f, err);
+    be_copier_free(&cp);
     return st;
 }
 
@@ -137,8 +162,9 @@ static brine_status forest_load(brine_model *m, const bv *state, brine_error *er
     f->n = list->u.seq.n;
     if (f->n == 0) return be_fail(err, m, "estimators_ is empty");
     f->trees = be_alloc(m, f->n, sizeof *f->trees);
-    if (!f->trees) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu trees", f->n);
-    if ((st = load_trees(m, list, f, err))) return st;
+    f->members = be_alloc(m, f->n, sizeof *f->members);
+    if (!f->trees || !f->members) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu trees", f->n);
+    if ((st = load_members(m, state, list, f, err))) return st;
     m->n_estimators = f->n;
     m->allow_nan = 1;
     for (size_t i = 0; i < f->n; i++) m->allow_nan &= f->trees[i]->has_missing;
@@ -214,4 +240,108 @@ static brine_status forest_predict(const brine_model *m, brine_method method, co
     return BRINE_OK;
 }
 
-const be_family be_forest_family = {"forest", forest_load, forest_predict};
+/* ------------------------------------------------------------- saving */
+
+/* "DecisionTreeClassifier" for a RandomForestClassifier, and so on. */
+static void member_class(const brine_model *m, char *buf, size_t size) {
+    snprintf(buf, size, "%s%s", m->cls->tree_kind, m->cls->classifier ? "Classifier" : "Regressor");
+}
+
+/* The unfitted template every version keeps (estimator, and the same
+ * object again as _estimator or estimator_): the member class with
+ * sklearn's defaults, which is what a forest's constructor passes. */
+static bv *template_estimator(be_save *s, const char *cls) {
+    bv *d = be_s_dict(s);
+    be_s_params(s, d, NULL, s->lay->tree_params, cls);
+    be_s_set(s, d, "_sklearn_version", be_s_str(s, s->lay->version));
+    return be_s_estimator(s, be_class_module(cls), cls, d);
+}
+
+static bv *name_tuple(be_save *s, const char *const *names) {
+    size_t n = 0;
+    while (names[n]) n++;
+    bv *items[32];
+    for (size_t k = 0; k < n && k < 32; k++) items[k] = be_s_str(s, names[k]);
+    return s->failed || n > 32 ? NULL : bv_tuple_of(s->a, n, items);
+}
+
+/* The forest's own keys before its fitted attributes. */
+static void put_params(be_save *s, bv *d, bv *template) {
+    const brine_model *m = s->m;
+    for (size_t k = 0; s->lay->params[k]; k++) {
+        const char *name = s->lay->params[k];
+        const char *one[2] = {name, NULL};
+        if (!strcmp(name, "estimator")) be_s_set(s, d, name, template);
+        else if (!strcmp(name, "estimator_params")) be_s_set(s, d, name, name_tuple(s, s->lay->member_params));
+        else if (!strcmp(name, "base_estimator")) be_s_set(s, d, name, be_s_str(s, "deprecated"));
+        else be_s_params(s, d, &m->params, one, m->short_name);
+    }
+}
+
+/* classes_ and n_classes_ of the forest: an array and an int, or a list of
+ * arrays and a list of ints for several outputs. */
+static void put_classes(be_save *s, bv *d) {
+    const brine_model *m = s->m;
+    if (m->n_outputs == 1) {
+        be_s_set(s, d, "classes_", be_s_labels(s, &m->classes[0]));
+        be_s_set(s, d, "n_classes_", be_s_int(s, (int64_t)m->classes[0].n));
+        return;
+    }
+    bv *labels = bv_new(s->a, BRINE_LIST), *counts = bv_new(s->a, BRINE_LIST);
+    for (size_t k = 0; labels && counts && k < m->n_outputs; k++) {
+        bv *l = be_s_labels(s, &m->classes[k]), *c = be_s_int(s, (int64_t)m->classes[k].n);
+        if (!l || !c || bv_seq_push(s->a, labels, l, NULL, -1) || bv_seq_push(s->a, counts, c, NULL, -1))
+            s->failed = 1;
+    }
+    be_s_set(s, d, "classes_", labels);
+    be_s_set(s, d, "n_classes_", counts);
+}
+
+/* A kept fitted attribute, when the model has it (a file older than the
+ * layout lacks e.g. _n_samples, which cannot be recovered: it is left out). */
+static void put_extra(be_save *s, bv *d, const char *name) {
+    const bv *v = be_param_get(&s->m->extras, name);
+    if (v) be_s_set(s, d, name, (bv *)v);
+}
+
+static bv *members(be_save *s, const char *cls) {
+    const be_forest *f = s->m->impl;
+    bv *list = bv_new(s->a, BRINE_LIST);
+    for (size_t i = 0; list && i < f->n; i++) {
+        bv *e = be_s_tree_estimator(s, cls, &f->members[i].params, f->members[i].max_features, f->trees[i], 1);
+        if (!e || bv_seq_push(s->a, list, e, NULL, -1)) s->failed = 1;
+    }
+    if (!list) s->failed = 1;
+    return list;
+}
+
+static brine_status forest_save(be_save *s, bv **out, brine_error *err) {
+    const brine_model *m = s->m;
+    const be_forest *f = m->impl;
+    for (size_t i = 0; i < f->n; i++) {
+        char field[48];
+        snprintf(field, sizeof field, "estimators_[%zu].tree_", i);
+        brine_status st = be_tree_savable(m, f->trees[i], field, err);
+        if (st) return st;
+    }
+    char cls[48];
+    member_class(m, cls, sizeof cls);
+    int gen14 = s->lay->gen >= BE_GEN_14;
+    bv *d = be_s_dict(s), *template = template_estimator(s, cls);
+    put_params(s, d, template);
+    if (m->n_feature_names) be_s_set(s, d, "feature_names_in_", be_s_feature_names(s));
+    be_s_set(s, d, "n_features_in_", be_s_int(s, m->n_features_in));
+    if (gen14) put_extra(s, d, "_n_samples");
+    be_s_set(s, d, "n_outputs_", be_s_int(s, (int64_t)m->n_outputs));
+    if (m->cls->classifier) put_classes(s, d);
+    if (gen14) put_extra(s, d, "_n_samples_bootstrap");
+    be_s_set(s, d, gen14 ? "estimator_" : "_estimator", template);
+    be_s_set(s, d, "estimators_", members(s, cls));
+    put_extra(s, d, m->cls->classifier ? "oob_decision_function_" : "oob_prediction_");
+    put_extra(s, d, "oob_score_");
+    be_s_set(s, d, "_sklearn_version", be_s_str(s, s->lay->version));
+    *out = be_s_estimator(s, be_class_module(m->short_name), m->short_name, d);
+    return BRINE_OK;
+}
+
+const be_family be_forest_family = {"forest", forest_load, forest_predict, forest_save};

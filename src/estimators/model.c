@@ -367,6 +367,76 @@ brine_status be_read_feature_names(brine_model *m, const bv *state, brine_error 
     return BRINE_OK;
 }
 
+/* --------------------------------------------------- kept for saving */
+
+/* sklearn's naming: parameters are plain names; fitted attributes end in
+ * '_', private helpers start with it.  A forest's template and its
+ * estimator_params are rebuilt by the writer, not parameters. */
+static int is_param_key(const bv *k) {
+    if (!k || k->kind != BRINE_STR || !k->u.s.n) return 0;
+    const char *p = (const char *)k->u.s.p;
+    size_t n = k->u.s.n;
+    if (p[0] == '_' || p[n - 1] == '_') return 0;
+    return !bv_is_str(k, "estimator") && !bv_is_str(k, "base_estimator") && !bv_is_str(k, "estimator_params");
+}
+
+/* Appends name = copy of value; out->items has room. */
+static brine_status add_copy(brine_model *m, be_copier *cp, be_params *out, const bv *key, const bv *value,
+                             brine_error *err) {
+    be_param *p = &out->items[out->n];
+    bv *copy;
+    brine_status st = be_copy(cp, value, &copy, err);
+    if (st) return st;
+    p->name = be_strdup(m, (const char *)key->u.s.p, key->u.s.n);
+    p->value = copy;
+    if (!p->name) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    out->n++;
+    return BRINE_OK;
+}
+
+brine_status be_read_params(brine_model *m, be_copier *cp, const bv *state, be_params *out, brine_error *err) {
+    size_t n = state->u.seq.n;
+    out->n = 0;
+    out->items = be_alloc(m, n ? n : 1, sizeof *out->items);
+    if (!out->items) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const bv *k = state->u.seq.items[2 * i];
+        if (!is_param_key(k)) continue;
+        brine_status st = add_copy(m, cp, out, k, state->u.seq.items[2 * i + 1], err);
+        if (st) return st;
+    }
+    return BRINE_OK;
+}
+
+brine_status be_read_extras(brine_model *m, be_copier *cp, const bv *state, const char *const *keys,
+                            be_params *out, brine_error *err) {
+    size_t n = 0;
+    while (keys[n]) n++;
+    out->n = 0;
+    out->items = be_alloc(m, n ? n : 1, sizeof *out->items);
+    if (!out->items) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    for (size_t i = 0; i < state->u.seq.n; i++) {
+        const bv *k = state->u.seq.items[2 * i];
+        int wanted = 0;
+        for (size_t j = 0; j < n && !wanted; j++) wanted = bv_is_str(k, keys[j]);
+        if (!wanted || out->n == n) continue;
+        brine_status st = add_copy(m, cp, out, k, state->u.seq.items[2 * i + 1], err);
+        if (st) return st;
+    }
+    return BRINE_OK;
+}
+
+const bv *be_param_get(const be_params *p, const char *name) {
+    for (size_t i = 0; p && i < p->n; i++)
+        if (!strcmp(p->items[i].name, name)) return p->items[i].value;
+    return NULL;
+}
+
+int64_t be_read_max_features(const bv *state) {
+    int64_t v;
+    return be_get_int(bv_dict_get(state, "max_features_"), &v) && v >= 1 ? v : -1;
+}
+
 /* --------------------------------------------------------- the model */
 
 static brine_status model_from_value(brine_model **out, const bv *root, brine_error *err) {
@@ -386,6 +456,7 @@ static brine_status model_from_value(brine_model **out, const bv *root, brine_er
     bp_arena_init(&m->arena, 0);
     m->cls = cls;
     m->version[0] = m->version[1] = m->version[2] = -1;
+    m->max_features = -1;
     size_t ml = strlen(module), nl = strlen(name);
     m->class_path = be_alloc(m, ml + nl + 2, 1);
     brine_status st = BRINE_OK;

@@ -18,15 +18,19 @@
 
 /* ------------------------------------------------------- node records */
 
-enum { F_LEFT, F_RIGHT, F_FEATURE, F_THRESHOLD, F_MISSING, F_COUNT };
+enum { F_LEFT, F_RIGHT, F_FEATURE, F_THRESHOLD, F_MISSING, F_IMPURITY, F_SAMPLES, F_WSAMPLES, F_COUNT };
+enum { NEEDED, CHECKED, SPARE };
 
 static const struct {
     const char *name;
     char kind; /* 'i': int32 or int64; 'f': float64; 'u': uint8 */
-    int required;
+    int need; /* NEEDED, CHECKED (optional, refused when mistyped), or SPARE */
 } node_fields[F_COUNT] = {
-    {"left_child", 'i', 1}, {"right_child", 'i', 1}, {"feature", 'i', 1}, {"threshold", 'f', 1},
-    {"missing_go_to_left", 'u', 0}, /* sklearn >= 1.3; impurity and the sample counts are not needed */
+    {"left_child", 'i', NEEDED}, {"right_child", 'i', NEEDED}, {"feature", 'i', NEEDED},
+    {"threshold", 'f', NEEDED}, {"missing_go_to_left", 'u', CHECKED}, /* sklearn >= 1.3 */
+    /* Not needed to predict, only to write the tree back: a file whose
+     * copies of these are odd still predicts, it just cannot be saved. */
+    {"impurity", 'f', SPARE}, {"n_node_samples", 'i', SPARE}, {"weighted_n_node_samples", 'f', SPARE},
 };
 
 typedef struct node_layout {
@@ -54,6 +58,9 @@ static brine_status find_fields(brine_model *m, const be_tree_spec *spec, const 
         for (int k = 0; k < F_COUNT; k++) {
             if (f->name_len != strlen(node_fields[k].name) || memcmp(f->name, node_fields[k].name, f->name_len)) continue;
             const bv_dtype *fd = f->dtype && f->dtype->kind == BRINE_DTYPE ? f->dtype->u.dt : NULL;
+            int fits = fd && field_type_ok(fd, node_fields[k].kind) && f->offset <= dt->itemsize &&
+                       fd->itemsize <= dt->itemsize - f->offset;
+            if (node_fields[k].need == SPARE && !fits) continue;
             if (!fd || !field_type_ok(fd, node_fields[k].kind))
                 return be_fail(err, m, "%s.nodes field %s has an unexpected type (expected %s)", spec->field,
                                node_fields[k].name,
@@ -67,7 +74,7 @@ static brine_status find_fields(brine_model *m, const be_tree_spec *spec, const 
         }
     }
     for (int k = 0; k < F_COUNT; k++)
-        if (node_fields[k].required && !lay->field[k])
+        if (node_fields[k].need == NEEDED && !lay->field[k])
             return be_fail(err, m, "%s.nodes records lack the field %s", spec->field, node_fields[k].name);
     return BRINE_OK;
 }
@@ -115,6 +122,25 @@ static brine_status check_args(brine_model *m, const be_tree_spec *spec, const b
     return BRINE_OK;
 }
 
+/* impurity, n_node_samples and weighted_n_node_samples, when the records
+ * have all three (every sklearn release does). */
+static brine_status read_stats(brine_model *m, const bv_array *a, const node_layout *lay, be_tree *t,
+                               brine_error *err) {
+    if (!lay->field[F_IMPURITY] || !lay->field[F_SAMPLES] || !lay->field[F_WSAMPLES]) return BRINE_OK;
+    t->impurity = be_alloc(m, t->node_count, sizeof *t->impurity);
+    t->n_node_samples = be_alloc(m, t->node_count, sizeof *t->n_node_samples);
+    t->weighted_n_node_samples = be_alloc(m, t->node_count, sizeof *t->weighted_n_node_samples);
+    if (!t->impurity || !t->n_node_samples || !t->weighted_n_node_samples)
+        return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu tree nodes", t->node_count);
+    for (size_t i = 0; i < t->node_count; i++) {
+        const uint8_t *rec = a->data + i * lay->itemsize;
+        t->impurity[i] = rec_double(lay, rec, F_IMPURITY);
+        t->n_node_samples[i] = rec_int(lay, rec, F_SAMPLES);
+        t->weighted_n_node_samples[i] = rec_double(lay, rec, F_WSAMPLES);
+    }
+    return BRINE_OK;
+}
+
 /* Copies the records into be_node form, checking each one alone. */
 static brine_status read_nodes(brine_model *m, const be_tree_spec *spec, const bv_array *a, int64_t n_features,
                                be_tree *t, brine_error *err) {
@@ -149,7 +175,7 @@ static brine_status read_nodes(brine_model *m, const be_tree_spec *spec, const b
         n->right = (int32_t)r;
         n->feature = (int32_t)f;
     }
-    return BRINE_OK;
+    return read_stats(m, a, &lay, t, err);
 }
 
 /* One tree rooted at node 0: every other node has exactly one parent and is
@@ -349,6 +375,7 @@ brine_status be_tree_load(brine_model *m, const bv *tree, const be_tree_spec *sp
                        (long long)count);
     t->node_count = (size_t)count;
     t->n_features = n_features;
+    if (!be_get_int(bv_dict_get(state, "max_depth"), &t->max_depth) || t->max_depth < 0) t->max_depth = -1;
     if ((st = read_nodes(m, spec, nodes, n_features, t, err))) return st;
     if ((st = check_shape(m, spec, t, err))) return st;
     if ((st = read_values(m, spec, bv_dict_get(state, "values"), t, err))) return st;
@@ -389,7 +416,13 @@ static brine_status tree_model_load(brine_model *m, const bv *state, brine_error
     m->n_estimators = 1;
     m->allow_nan = t->has_missing;
     m->impl = t;
-    return be_read_feature_names(m, state, err);
+    m->max_features = be_read_max_features(state);
+    if ((st = be_read_feature_names(m, state, err))) return st;
+    be_copier cp;
+    be_copier_init(&cp, &m->arena);
+    st = be_read_params(m, &cp, state, &m->params, err);
+    be_copier_free(&cp);
+    return st;
 }
 
 static brine_status tree_model_predict(const brine_model *m, brine_method method, const be_input *in,
@@ -417,4 +450,91 @@ static brine_status tree_model_predict(const brine_model *m, brine_method method
     return BRINE_OK;
 }
 
-const be_family be_tree_family = {"tree", tree_model_load, tree_model_predict};
+/* ------------------------------------------------------------- saving */
+
+brine_status be_tree_savable(const brine_model *m, const be_tree *t, const char *field, brine_error *err) {
+    if (t->impurity) return BRINE_OK;
+    return be_fail_status(err, BRINE_E_UNSUPPORTED, m,
+                          "%s.nodes lack impurity, n_node_samples or weighted_n_node_samples (as float64, "
+                          "int and float64), which sklearn needs; brine cannot write this tree back",
+                          field);
+}
+
+/* max_features_ as sklearn's fit derives it from max_features, for files
+ * that lack it. */
+static int64_t derive_max_features(const bv *p, int64_t n, int classifier) {
+    int64_t i;
+    double f;
+    if (!p || p->kind == BRINE_NONE) return n;
+    if (bv_is_str(p, "sqrt") || (bv_is_str(p, "auto") && classifier)) return (int64_t)fmax(1.0, floor(sqrt((double)n)));
+    if (bv_is_str(p, "log2")) return (int64_t)fmax(1.0, floor(log2((double)n)));
+    if (p->kind == BRINE_FLOAT && brine_value_double(p, &f) == BRINE_OK) return (int64_t)fmax(1.0, floor(f * (double)n));
+    if (be_get_int(p, &i)) return i;
+    return n; /* 'auto' of a regressor */
+}
+
+/* classes_ of a forest member: the float indices 0.0 .. n-1 of each
+ * output, since a forest fits its members on encoded labels. */
+static bv *member_classes(be_save *s, size_t n) {
+    double *v = bp_arena_alloc(s->a, n * sizeof *v + 1);
+    if (!v) {
+        s->failed = 1;
+        return NULL;
+    }
+    for (size_t c = 0; c < n; c++) v[c] = (double)c;
+    int64_t shape[1] = {(int64_t)n};
+    return be_s_f8_array(s, v, 1, shape);
+}
+
+static bv *classes_of(be_save *s, size_t k, int member) {
+    const brine_model *m = s->m;
+    return member ? member_classes(s, m->classes[k].n) : be_s_labels(s, &m->classes[k]);
+}
+
+/* classes_ and n_classes_: one array and an intp scalar, or a list of
+ * arrays and an intp array for several outputs. */
+static void put_classes(be_save *s, bv *d, int member) {
+    const brine_model *m = s->m;
+    if (m->n_outputs == 1) {
+        be_s_set(s, d, "classes_", classes_of(s, 0, member));
+        be_s_set(s, d, "n_classes_", be_s_intp_scalar(s, (int64_t)m->classes[0].n));
+        return;
+    }
+    bv *list = bv_new(s->a, BRINE_LIST);
+    int64_t *nc = bp_arena_alloc(s->a, m->n_outputs * sizeof *nc);
+    for (size_t k = 0; list && nc && k < m->n_outputs; k++) {
+        nc[k] = (int64_t)m->classes[k].n;
+        bv *c = classes_of(s, k, member);
+        if (!c || bv_seq_push(s->a, list, c, NULL, -1)) s->failed = 1;
+    }
+    be_s_set(s, d, "classes_", list);
+    be_s_set(s, d, "n_classes_", nc ? be_s_intp_array(s, nc, m->n_outputs) : NULL);
+}
+
+bv *be_s_tree_estimator(be_save *s, const char *cls, const be_params *params, int64_t max_features,
+                        const be_tree *t, int member) {
+    const brine_model *m = s->m;
+    const char *const *names = s->lay->tree_params ? s->lay->tree_params : s->lay->params;
+    bv *d = be_s_dict(s);
+    be_s_params(s, d, params, names, cls);
+    if (!member && m->n_feature_names) be_s_set(s, d, "feature_names_in_", be_s_feature_names(s));
+    be_s_set(s, d, "n_features_in_", be_s_int(s, m->n_features_in));
+    be_s_set(s, d, "n_outputs_", be_s_int(s, (int64_t)m->n_outputs));
+    if (m->cls->classifier) put_classes(s, d, member);
+    if (max_features < 0) max_features = derive_max_features(d ? bv_dict_get(d, "max_features") : NULL,
+                                                              m->n_features_in, m->cls->classifier);
+    be_s_set(s, d, "max_features_", be_s_int(s, max_features));
+    be_s_set(s, d, "tree_", be_s_tree(s, t));
+    be_s_set(s, d, "_sklearn_version", be_s_str(s, s->lay->version));
+    return be_s_estimator(s, be_class_module(cls), cls, d);
+}
+
+static brine_status tree_model_save(be_save *s, bv **out, brine_error *err) {
+    const brine_model *m = s->m;
+    brine_status st = be_tree_savable(m, m->impl, "tree_", err);
+    if (st) return st;
+    *out = be_s_tree_estimator(s, m->short_name, &m->params, m->max_features, m->impl, 0);
+    return BRINE_OK;
+}
+
+const be_family be_tree_family = {"tree", tree_model_load, tree_model_predict, tree_model_save};

@@ -1,0 +1,170 @@
+/* layout.c — the one table of sklearn layouts brine writes, and why each
+ * row may be trusted.
+ *
+ * CONVENTIONS: brine writes a layout only after its tests have verified it,
+ * by loading the file in a real sklearn of that version or field by field
+ * against real files of that version.  A row here is such a verification:
+ * one estimator class at one sklearn version.  Classes are listed one by one
+ * because their key orders really do differ: RandomForestClassifier 1.8.0
+ * stores monotonic_cst before ccp_alpha, RandomForestRegressor 1.5.1 and
+ * ExtraTreesClassifier 1.7.2 after it.  A forest row also vouches for the
+ * tree estimators inside it (its members and its template), which sklearn
+ * builds as ordinary tree estimators of the same version.
+ *
+ * What each row was checked against (tests/interop/test_tree_save.py):
+ *   1.2.1  Debian's sklearn 1.2.1 loads brine's files and gives bit-identical
+ *          predict, predict_proba and apply, equal get_params(), and state
+ *          dicts with sklearn's own keys in sklearn's own order (including
+ *          feature_names_in_ and the oob_* attributes);
+ *   1.5.1  wild file 059 (RandomForestRegressor and its trees);
+ *   1.6.1  wild file 067 (the DecisionTreeRegressor members of a
+ *          GradientBoostingRegressor);
+ *   1.7.2  wild file 072 (ExtraTreesClassifier and its ExtraTreeClassifier
+ *          members);
+ *   1.8.0  wild files 088 (RandomForestClassifier, fitted on named columns)
+ *          and 082 (the DecisionTreeClassifier members of an AdaBoost).
+ * Adding a row means adding its evidence to that test first. */
+#include <stdio.h>
+#include <string.h>
+
+#include "estimators/estimator.h"
+#include "io/error.h"
+
+/* Parameters of the tree estimators, in sklearn's __init__ order. */
+static const char *const tree_params_12[] = {
+    "criterion", "splitter", "max_depth", "min_samples_split", "min_samples_leaf", "min_weight_fraction_leaf",
+    "max_features", "max_leaf_nodes", "random_state", "min_impurity_decrease", "class_weight", "ccp_alpha", NULL};
+static const char *const tree_params_14[] = {
+    "criterion", "splitter", "max_depth", "min_samples_split", "min_samples_leaf", "min_weight_fraction_leaf",
+    "max_features", "max_leaf_nodes", "random_state", "min_impurity_decrease", "class_weight", "ccp_alpha",
+    "monotonic_cst", NULL};
+
+/* A forest's estimator_params: what it copies onto each member. */
+static const char *const member_params_12[] = {
+    "criterion", "max_depth", "min_samples_split", "min_samples_leaf", "min_weight_fraction_leaf", "max_features",
+    "max_leaf_nodes", "min_impurity_decrease", "random_state", "ccp_alpha", NULL};
+static const char *const member_params_14[] = {
+    "criterion", "max_depth", "min_samples_split", "min_samples_leaf", "min_weight_fraction_leaf", "max_features",
+    "max_leaf_nodes", "min_impurity_decrease", "random_state", "ccp_alpha", "monotonic_cst", NULL};
+
+/* A forest's own keys up to its fitted attributes.  "estimator",
+ * "estimator_params" and "base_estimator" are filled by the writer (the
+ * template, the tuple above, the string 'deprecated'); the rest are
+ * parameters. */
+static const char *const forest_params_12[] = {
+    "estimator", "n_estimators", "estimator_params", "base_estimator", "bootstrap", "oob_score", "n_jobs",
+    "random_state", "verbose", "warm_start", "class_weight", "max_samples", "criterion", "max_depth",
+    "min_samples_split", "min_samples_leaf", "min_weight_fraction_leaf", "max_features", "max_leaf_nodes",
+    "min_impurity_decrease", "ccp_alpha", NULL};
+static const char *const forest_params_14[] = {
+    "estimator", "n_estimators", "estimator_params", "bootstrap", "oob_score", "n_jobs", "random_state", "verbose",
+    "warm_start", "class_weight", "max_samples", "criterion", "max_depth", "min_samples_split", "min_samples_leaf",
+    "min_weight_fraction_leaf", "max_features", "max_leaf_nodes", "min_impurity_decrease", "ccp_alpha",
+    "monotonic_cst", NULL};
+/* RandomForestClassifier.__init__ assigns monotonic_cst first (088). */
+static const char *const forest_params_14_rfc[] = {
+    "estimator", "n_estimators", "estimator_params", "bootstrap", "oob_score", "n_jobs", "random_state", "verbose",
+    "warm_start", "class_weight", "max_samples", "criterion", "max_depth", "min_samples_split", "min_samples_leaf",
+    "min_weight_fraction_leaf", "max_features", "max_leaf_nodes", "min_impurity_decrease", "monotonic_cst",
+    "ccp_alpha", NULL};
+
+#define TREE12(cls) {"1.2.1", cls, BE_GEN_12, tree_params_12, NULL, NULL, BE_KEEP_NAMES | BE_KEEP_OOB, "sklearn 1.2.1"}
+#define FOREST12(cls)                                                                                          \
+    {"1.2.1", cls, BE_GEN_12, forest_params_12, tree_params_12, member_params_12, BE_KEEP_NAMES | BE_KEEP_OOB, \
+     "sklearn 1.2.1"}
+#define TREE14(v, cls, keep, why) {v, cls, BE_GEN_14, tree_params_14, NULL, NULL, keep, why}
+#define FOREST14(v, cls, params, keep, why) {v, cls, BE_GEN_14, params, tree_params_14, member_params_14, keep, why}
+
+/* Sorted by version; the last row of a class is its newest layout. */
+static const be_layout layouts[] = {
+    TREE12("DecisionTreeClassifier"),
+    TREE12("DecisionTreeRegressor"),
+    TREE12("ExtraTreeClassifier"),
+    TREE12("ExtraTreeRegressor"),
+    FOREST12("RandomForestClassifier"),
+    FOREST12("RandomForestRegressor"),
+    FOREST12("ExtraTreesClassifier"),
+    FOREST12("ExtraTreesRegressor"),
+    FOREST14("1.5.1", "RandomForestRegressor", forest_params_14, 0, "wild file 059"),
+    TREE14("1.5.1", "DecisionTreeRegressor", 0, "wild file 059 (its members)"),
+    TREE14("1.6.1", "DecisionTreeRegressor", 0, "wild file 067 (GradientBoostingRegressor members)"),
+    FOREST14("1.7.2", "ExtraTreesClassifier", forest_params_14, 0, "wild file 072"),
+    TREE14("1.7.2", "ExtraTreeClassifier", 0, "wild file 072 (its members)"),
+    FOREST14("1.8.0", "RandomForestClassifier", forest_params_14_rfc, BE_KEEP_NAMES, "wild file 088"),
+    TREE14("1.8.0", "DecisionTreeClassifier", BE_KEEP_NAMES, "wild files 088 and 082 (their members)"),
+};
+
+enum { N_LAYOUTS = sizeof layouts / sizeof *layouts };
+
+size_t be_layout_count(void) { return N_LAYOUTS; }
+
+const be_layout *be_layout_at(size_t i) { return i < N_LAYOUTS ? &layouts[i] : NULL; }
+
+const be_layout *be_layout_find(const char *cls, const char *version) {
+    for (size_t i = 0; i < N_LAYOUTS; i++)
+        if (!strcmp(layouts[i].cls, cls) && version && !strcmp(layouts[i].version, version)) return &layouts[i];
+    return NULL;
+}
+
+const be_layout *be_layout_newest(const char *cls) {
+    const be_layout *best = NULL;
+    for (size_t i = 0; i < N_LAYOUTS; i++)
+        if (!strcmp(layouts[i].cls, cls)) best = &layouts[i];
+    return best;
+}
+
+size_t be_layout_versions(const char *cls, const char **out, size_t max) {
+    size_t n = 0;
+    for (size_t i = 0; i < N_LAYOUTS; i++) {
+        if (strcmp(layouts[i].cls, cls)) continue;
+        if (n < max) out[n] = layouts[i].version;
+        n++;
+    }
+    return n;
+}
+
+/* "1.2.1, 1.8.0" for messages. */
+static void version_list(const char *cls, char *buf, size_t size) {
+    const char *v[N_LAYOUTS];
+    size_t n = be_layout_versions(cls, v, N_LAYOUTS), used = 0;
+    buf[0] = '\0';
+    for (size_t k = 0; k < n && used < size; k++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", k ? ", " : "", v[k]);
+}
+
+brine_status be_layout_choose(const brine_model *m, const char *requested, const be_layout **out, brine_error *err) {
+    char list[160];
+    *out = NULL;
+    const char *want = requested ? requested : m->sklearn_version;
+    const be_layout *lay = be_layout_find(m->short_name, want);
+    if (!lay && !requested) lay = be_layout_newest(m->short_name);
+    if (!lay) {
+        version_list(m->short_name, list, sizeof list);
+        return be_fail_status(err, BRINE_E_UNSUPPORTED, m,
+                              "brine has not verified sklearn %s's layout for this estimator, so it does not "
+                              "write it; verified: %s",
+                              requested, list);
+    }
+    *out = lay;
+    return BRINE_OK;
+}
+
+brine_status be_layout_admits(const brine_model *m, const be_layout *lay, brine_error *err) {
+    const char *why = NULL;
+    if (m->n_feature_names && !(lay->keeps & BE_KEEP_NAMES)) why = "feature_names_in_";
+    else if (be_has_oob(m) && !(lay->keeps & BE_KEEP_OOB)) why = "the oob_score_ attributes";
+    if (!why) return BRINE_OK;
+    char list[160];
+    size_t n = 0;
+    list[0] = '\0';
+    for (size_t i = 0; i < N_LAYOUTS; i++) {
+        const be_layout *l = &layouts[i];
+        int ok = !strcmp(l->cls, m->short_name) &&
+                 (!m->n_feature_names || (l->keeps & BE_KEEP_NAMES)) && (!be_has_oob(m) || (l->keeps & BE_KEEP_OOB));
+        if (ok && n < sizeof list) n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", n ? ", " : "", l->version);
+    }
+    return be_fail_status(err, BRINE_E_UNSUPPORTED, m,
+                          "where sklearn %s stores %s is not verified, so brine does not write this model in "
+                          "that layout; verified for it: %s",
+                          lay->version, why, n ? list : "none");
+}
