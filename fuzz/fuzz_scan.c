@@ -11,6 +11,7 @@
 
 #include "brine.h"
 #include "fuzz_util.h"
+#include "joblib/joblib.h"
 
 #define TARGET "fuzz_scan"
 #define MiB ((uint64_t)1 << 20)
@@ -40,10 +41,11 @@ static int has_rule(const brine_scan_report *r, const char *rule) {
 
 /* Findings the loader turns into refusals; the others (residue, trailing
  * data, a misplaced PROTO) are suspicious but loadable, as in CPython. */
-static int has_refusal(const brine_scan_report *r) {
+static int has_refusal(const brine_scan_report *r, int64_t before) {
     static const char *const loadable[] = {"stack.residue", "trailing.data", "proto.misplaced"};
     for (size_t k = 0; k < brine_scan_finding_count(r); k++) {
         const char *rule = brine_scan_finding(r, k)->rule;
+        if (brine_scan_finding(r, k)->offset >= before) continue;
         int ok = 0;
         for (size_t j = 0; j < sizeof loadable / sizeof *loadable; j++) ok |= !strcmp(rule, loadable[j]);
         if (!ok) return 1;
@@ -61,16 +63,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fz_check_error(TARGET, lst, &lerr, -1);
     brine_scan_report *r = NULL;
     if (brine_scan_memory(&r, data, size, &o, &serr) != BRINE_OK) fz_die(TARGET, "scan failed to report", &serr);
-    /* A broken pickle after the first STOP ends the scan early; pickle.load
-     * never reads it, so the loader may still accept the file. */
-    int clean = (brine_scan_complete(r) || has_rule(r, "trailing.data")) && !has_refusal(r);
+    /* Pickles after the first STOP are the scanner's alone: pickle.load
+     * never reads them, so the loader is compared up to its STOP. */
+    int64_t end = f ? (int64_t)f->stream_end : INT64_MAX;
+    int clean = (brine_scan_complete(r) || has_rule(r, "trailing.data")) && !has_refusal(r, end);
     if (lst == BRINE_OK && !clean) {
         const brine_finding *fd = brine_scan_finding_count(r) ? brine_scan_finding(r, 0) : NULL;
         if (fd) fprintf(stderr, "first finding: %s at %lld: %s\n", fd->rule, (long long)fd->offset, fd->message);
         fz_die(TARGET, "the loader accepted a file the scanner refuses or could not finish", brine_scan_incomplete_reason(r));
     }
     /* Limits may stop either one first. */
-    if (lst != BRINE_OK && clean && lerr.status != BRINE_E_LIMIT)
+    if (lst != BRINE_OK && clean && lerr.status != BRINE_E_LIMIT && brine_scan_complete(r))
         fz_die(TARGET, "the scanner called clean a file the loader refuses", &lerr);
     if (f) check_model(f);
     brine_scan_report_free(r);
