@@ -466,7 +466,9 @@ typedef struct brine_model_save_options {
                                     brine_save (a zeroed one means its defaults) */
     const char *sklearn_version; /* the layout to write, e.g. "1.2.1"; NULL: the
                                     model's own version when verified for its
-                                    class, else the newest verified one */
+                                    class, else the newest verified one (of
+                                    those where the model's feature names and
+                                    oob_* attributes have a verified place) */
 } brine_model_save_options;
 
 #define BRINE_MODEL_SAVE_OPTIONS_INIT {BRINE_MODEL_SAVE_OPTIONS_VERSION, BRINE_SAVE_OPTIONS_INIT, NULL}

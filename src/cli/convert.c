@@ -65,8 +65,10 @@ static int convert_model(const brine_file *f, const char *in, const char *out, c
     }
     const char *own = brine_model_sklearn_version(m);
     if (!version && (!own || strcmp(own, target)))
-        fprintf(stderr, "brine convert: %s: note: brine has not verified sklearn %s's layout for %s; writing %s's\n",
-                in, own ? own : "(no _sklearn_version, before 0.18)", m->short_name, target);
+        fprintf(stderr,
+                "brine convert: %s: note: the file is sklearn %s; writing sklearn %s's layout, the newest brine has "
+                "verified for %s and this model\n",
+                in, own ? own : "before 0.18 (no _sklearn_version)", target, m->short_name);
     brine_model_save_options mo = BRINE_MODEL_SAVE_OPTIONS_INIT;
     mo.file = *so;
     mo.sklearn_version = target;

@@ -268,7 +268,8 @@ const be_layout *be_layout_newest(const char *cls);
 /* Verified versions of cls, oldest first: up to max into out; the count. */
 size_t be_layout_versions(const char *cls, const char **out, size_t max);
 /* The layout to write: `requested`, else the model's own version when
- * verified, else the newest verified one.  An unverified request fails with
+ * verified and able to hold the model, else the newest verified one that
+ * can (see be_layout_admits).  An unverified request fails with
  * BRINE_E_UNSUPPORTED listing the verified versions. */
 brine_status be_layout_choose(const brine_model *m, const char *requested, const be_layout **out, brine_error *err);
 /* Refuses (BRINE_E_UNSUPPORTED) a model whose optional keys (feature names,

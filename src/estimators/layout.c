@@ -23,6 +23,9 @@
  *          members);
  *   1.8.0  wild files 088 (RandomForestClassifier, fitted on named columns)
  *          and 082 (the DecisionTreeClassifier members of an AdaBoost).
+ * BE_KEEP_* marks optional keys whose place the evidence shows: every
+ * 1.2.1 class was fitted here with feature names and (forests) oob_score;
+ * of the newer files only 088 has feature_names_in_, and none has oob_*.
  * Adding a row means adding its evidence to that test first. */
 #include <stdio.h>
 #include <string.h>
@@ -91,7 +94,7 @@ static const be_layout layouts[] = {
     FOREST14("1.7.2", "ExtraTreesClassifier", forest_params_14, 0, "wild file 072"),
     TREE14("1.7.2", "ExtraTreeClassifier", 0, "wild file 072 (its members)"),
     FOREST14("1.8.0", "RandomForestClassifier", forest_params_14_rfc, BE_KEEP_NAMES, "wild file 088"),
-    TREE14("1.8.0", "DecisionTreeClassifier", BE_KEEP_NAMES, "wild files 088 and 082 (their members)"),
+    TREE14("1.8.0", "DecisionTreeClassifier", 0, "wild files 088 and 082 (their members)"),
 };
 
 enum { N_LAYOUTS = sizeof layouts / sizeof *layouts };
@@ -132,18 +135,30 @@ static void version_list(const char *cls, char *buf, size_t size) {
         used += (size_t)snprintf(buf + used, size - used, "%s%s", k ? ", " : "", v[k]);
 }
 
+/* Whether the model's optional keys have a verified place in lay. */
+static int admits(const brine_model *m, const be_layout *lay) {
+    return (!m->n_feature_names || (lay->keeps & BE_KEEP_NAMES)) && (!be_has_oob(m) || (lay->keeps & BE_KEEP_OOB));
+}
+
+/* The newest layout of the model's class that can hold it, or NULL. */
+static const be_layout *newest_admitting(const brine_model *m) {
+    const be_layout *best = NULL;
+    for (size_t i = 0; i < N_LAYOUTS; i++)
+        if (!strcmp(layouts[i].cls, m->short_name) && admits(m, &layouts[i])) best = &layouts[i];
+    return best;
+}
+
 brine_status be_layout_choose(const brine_model *m, const char *requested, const be_layout **out, brine_error *err) {
     char list[160];
     *out = NULL;
-    const char *want = requested ? requested : m->sklearn_version;
-    const be_layout *lay = be_layout_find(m->short_name, want);
-    if (!lay && !requested) lay = be_layout_newest(m->short_name);
+    const be_layout *lay = be_layout_find(m->short_name, requested ? requested : m->sklearn_version);
+    if (!requested && (!lay || !admits(m, lay))) lay = newest_admitting(m);
     if (!lay) {
         version_list(m->short_name, list, sizeof list);
         return be_fail_status(err, BRINE_E_UNSUPPORTED, m,
                               "brine has not verified sklearn %s's layout for this estimator, so it does not "
                               "write it; verified: %s",
-                              requested, list);
+                              requested ? requested : "any", list);
     }
     *out = lay;
     return BRINE_OK;
@@ -159,9 +174,8 @@ brine_status be_layout_admits(const brine_model *m, const be_layout *lay, brine_
     list[0] = '\0';
     for (size_t i = 0; i < N_LAYOUTS; i++) {
         const be_layout *l = &layouts[i];
-        int ok = !strcmp(l->cls, m->short_name) &&
-                 (!m->n_feature_names || (l->keeps & BE_KEEP_NAMES)) && (!be_has_oob(m) || (l->keeps & BE_KEEP_OOB));
-        if (ok && n < sizeof list) n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", n ? ", " : "", l->version);
+        if (!strcmp(l->cls, m->short_name) && admits(m, l) && n < sizeof list)
+            n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", n ? ", " : "", l->version);
     }
     return be_fail_status(err, BRINE_E_UNSUPPORTED, m,
                           "where sklearn %s stores %s is not verified, so brine does not write this model in "
