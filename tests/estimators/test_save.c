@@ -5,6 +5,7 @@
  * every layout brine has not verified is refused with the list of those it
  * has. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -402,7 +403,41 @@ static void unverified_parts_are_refused(void) {
     brine_model_free(back);
 }
 
+/* Numeric order of "major.minor.patch" (so that 1.10 follows 1.9). */
+static int version_cmp(const char *a, const char *b) {
+    int x[3] = {0, 0, 0}, y[3] = {0, 0, 0};
+    sscanf(a, "%d.%d.%d", &x[0], &x[1], &x[2]);
+    sscanf(b, "%d.%d.%d", &y[0], &y[1], &y[2]);
+    for (int k = 0; k < 3; k++)
+        if (x[k] != y[k]) return x[k] < y[k] ? -1 : 1;
+    return 0;
+}
+
+/* Every registered class has a 1.2.1 row; rows of a class rise in version;
+ * forest rows carry their members' keys, tree rows do not. */
+static void layout_table_is_sane(void) {
+    for (size_t i = 0; i < be_class_count(); i++) {
+        const be_class *c = be_class_at(i);
+        CHECK(be_layout_find(c->name, "1.2.1") != NULL);
+        CHECK(be_layout_newest(c->name) != NULL);
+    }
+    const be_layout *prev = NULL;
+    for (size_t i = 0; i < be_layout_count(); i++) {
+        const be_layout *l = be_layout_at(i);
+        int forest = strstr(l->cls, "Forest") || strstr(l->cls, "Trees");
+        CHECK(l->params && l->evidence && l->version);
+        CHECK(forest == (l->tree_params != NULL) && forest == (l->member_params != NULL));
+        CHECK(l->gen == (strcmp(l->version, "1.2.1") ? BE_GEN_14 : BE_GEN_12));
+        if (prev) CHECK(version_cmp(prev->version, l->version) <= 0); /* the last row of a class is its newest */
+        CHECK(be_layout_find(l->cls, l->version) == l); /* one row per class and version */
+        prev = l;
+    }
+    CHECK(be_layout_at(be_layout_count()) == NULL);
+    CHECK(be_layout_find("DecisionTreeClassifier", NULL) == NULL);
+}
+
 int main(void) {
+    RUN(layout_table_is_sane);
     RUN(tree_round_trip_121);
     RUN(versions_are_chosen_and_refused);
     RUN(counts_and_fractions_convert);
