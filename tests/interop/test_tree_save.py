@@ -141,6 +141,7 @@ MODELS = [
     ("dtc_str_names", tree.DecisionTreeClassifier(class_weight="balanced", random_state=1), "str", True),
     ("dtc_multi_int", tree.DecisionTreeClassifier(random_state=2), "multi_int", False),
     ("dtc_float_entropy", tree.DecisionTreeClassifier(criterion="entropy", random_state=3), "float", False),
+    ("dtc_numpy_str", tree.DecisionTreeClassifier(max_depth=4, random_state=18), "str:U", False),
     ("etc_bool", tree.ExtraTreeClassifier(random_state=4), "bool", False),
     ("etc_multi_str", tree.ExtraTreeClassifier(random_state=5), "multi_str", True),
     ("dtr_names", tree.DecisionTreeRegressor(max_depth=6, random_state=6), "reg", True),
@@ -149,6 +150,7 @@ MODELS = [
     ("rfc_int_oob", ens.RandomForestClassifier(n_estimators=6, oob_score=True, random_state=9), "int", False),
     ("rfc_multi_str_rs", ens.RandomForestClassifier(n_estimators=4, random_state=np.random.RandomState(10)),
      "multi_str", True),
+    ("rfc_int32_labels", ens.RandomForestClassifier(n_estimators=3, random_state=19), "int:int32", False),
     ("rfc_float_balanced", ens.RandomForestClassifier(n_estimators=5, class_weight="balanced_subsample",
                                                       max_depth=5, random_state=11), "float", False),
     ("etsc_12_names", ens.ExtraTreesClassifier(n_estimators=5, random_state=12), "many12", True),
@@ -179,7 +181,12 @@ def state_keys(obj):
 
 
 def fit(name, est, kind, named, rng):
-    X, y = tt.make_data(rng, kind)
+    """kind is a test_trees.make_data kind, optionally ':DTYPE' to recast
+    the labels (numpy str 'U', int32, ...)."""
+    base, _, cast = kind.partition(":")
+    X, y = tt.make_data(rng, base)
+    if cast:
+        y = y.astype(cast)
     model = est.fit(FakeFrame(X, tt.NAMES) if named else X, y)
     return model, X
 
@@ -439,7 +446,7 @@ def wild_one(brine, args, tmp, rng, row, facts):
     forest = cls in tt.FORESTS
     trees = [e.__dict__["tree_"] for e in st["estimators_"]] if forest else [st["tree_"]]
     d = conv.n_features_in_
-    X = tt.wild_inputs(rng, trees, d, False)
+    X = tt.wild_inputs(np.random.RandomState(int(fid)), trees, d, False)  # per file, so docs stay put
     inp = os.path.join(tmp, "wild-%s.x.npy" % fid)
     np.save(inp, X)
     classifier = cls.endswith("Classifier")
