@@ -57,9 +57,8 @@ import ast
 import json
 import os
 import pickle
-import shutil
-import struct
 import sys
+import traceback
 import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -671,7 +670,6 @@ def layouts(brine, args, tmp, rng, rows, summary, facts):
                 refs[fid] = (wpath, brine_json(brine, wpath, args.timeout))
             problem = layout_one(brine, args, tmp, rng, cls, version, fid, path, refs[fid])
         except Exception as e:
-            import traceback
             problem = "%s: %s\n%s" % (type(e).__name__, e, traceback.format_exc(limit=4))
         if problem:
             summary.fail(tag, "  " + problem)
