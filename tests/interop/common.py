@@ -39,6 +39,13 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 REQUIRED = ("numpy", "joblib", "sklearn", "scipy", "lz4.frame")
 
 
+def default_wild():
+    """shared/wild beside the checkout (CI lays ../shared next to main)."""
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    beside = os.path.join(os.path.dirname(repo), "shared", "wild")
+    return beside if os.path.isdir(beside) else "/work/shared/wild"
+
+
 def fail_hard(prefix, message):
     """Print a one-failure summary and exit 1 (used for missing
     prerequisites: the CI must see a failure, not a skip)."""

@@ -765,7 +765,7 @@ def contract(brine, args, tmp, rng, rows, summary):
 
 def main():
     def extra(p):
-        p.add_argument("--wild", default="/work/shared/wild")
+        p.add_argument("--wild", default=common.default_wild())
         p.add_argument("--write-support", action="store_true", help="rewrite docs/SUPPORT.md instead of checking it")
     args = common.parse_args(__doc__.split("\n")[1], extra)
     brine = common.find_brine(args.brine, PREFIX)

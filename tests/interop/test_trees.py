@@ -751,7 +751,7 @@ def wild_cases(brine, wild, tmp, rng, timeout):
 
 def main():
     args = common.parse_args("brine predict on trees and forests against sklearn",
-                             extra=lambda p: p.add_argument("--wild", default="/work/shared/wild"))
+                             extra=lambda p: p.add_argument("--wild", default=common.default_wild()))
     brine = common.find_brine(args.brine, PREFIX)
     summary = common.Summary(PREFIX, args.max_failures_shown)
     rng = np.random.RandomState(20240611)

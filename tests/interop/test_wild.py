@@ -142,7 +142,7 @@ def name_variants(g):
 
 def main():
     def extra(p):
-        p.add_argument("--wild", default="/work/shared/wild", help="directory with MANIFEST.tsv")
+        p.add_argument("--wild", default=common.default_wild(), help="directory with MANIFEST.tsv")
         p.add_argument("--no-convert", action="store_true", help="run inspect only")
     args = common.parse_args(__doc__.split("\n")[1], extra)
     summary = common.Summary(PREFIX, args.max_failures_shown)

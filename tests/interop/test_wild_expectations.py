@@ -147,7 +147,7 @@ def malformed(exp):
 
 def main():
     args = common.parse_args(__doc__.split("\n")[1],
-                             lambda p: p.add_argument("--wild", default="/work/shared/wild"))
+                             lambda p: p.add_argument("--wild", default=common.default_wild()))
     brine = common.find_brine(args.brine, PREFIX)
     summary = common.Summary(PREFIX, args.max_failures_shown)
     try:
