@@ -42,7 +42,7 @@ static int has_rule(const brine_scan_report *r, const char *rule) {
 /* Findings the loader turns into refusals; the others (residue, trailing
  * data, a misplaced PROTO) are suspicious but loadable, as in CPython. */
 static int has_refusal(const brine_scan_report *r, int64_t before) {
-    static const char *const loadable[] = {"stack.residue", "trailing.data", "proto.misplaced"};
+    static const char *const loadable[] = {"stack.residue", "trailing.data", "proto.misplaced", "frame.inconsistent"};
     for (size_t k = 0; k < brine_scan_finding_count(r); k++) {
         const char *rule = brine_scan_finding(r, k)->rule;
         if (brine_scan_finding(r, k)->offset >= before) continue;

@@ -29,6 +29,12 @@ void cli_trust_free(cli_trust *t);
 int cli_output_format(const char *cmd, const char *path, const char *format_opt, const char *compress_opt,
                       const char *protocol_opt, brine_save_options *out);
 
+/* A JSON string of text taken from a file (names, messages, summaries):
+ * bytes that are not valid UTF-8 are written as \xNN so the key is never
+ * lost (jansson refuses invalid UTF-8). */
+struct json_t;
+struct json_t *cli_json_text(const char *s);
+
 int cmd_inspect(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_predict(int argc, char **argv);

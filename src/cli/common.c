@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "cli/cli.h"
 
 int cli_report(const char *cmd, const char *file, const brine_error *err) {
@@ -110,4 +112,22 @@ int cli_output_format(const char *cmd, const char *path, const char *format_opt,
     }
     *out = o;
     return 0;
+}
+
+json_t *cli_json_text(const char *s) {
+    json_t *j = json_string(s ? s : "");
+    if (j) return j;
+    size_t n = strlen(s);
+    char *esc = malloc(4 * n + 1);
+    if (!esc) return json_null();
+    size_t o = 0;
+    for (size_t k = 0; k < n; k++) {
+        unsigned char c = (unsigned char)s[k];
+        if (c < 0x80) esc[o++] = (char)c;
+        else o += (size_t)snprintf(esc + o, 5, "\\x%02x", c);
+    }
+    esc[o] = '\0';
+    j = json_string(esc);
+    free(esc);
+    return j ? j : json_null();
 }

@@ -336,7 +336,7 @@ static json_t *json_dtype(const bv *d) {
     char s[48];
     dtype_str(s, sizeof s, dt);
     json_t *o = json_object();
-    json_object_set_new(o, "str", json_string(s));
+    json_object_set_new(o, "str", cli_json_text(s));
     json_object_set_new(o, "itemsize", json_integer((json_int_t)dt->itemsize));
     if (!dt->nfields) return o;
     json_t *fields = json_array();
@@ -348,7 +348,7 @@ static json_t *json_dtype(const bv *d) {
         json_object_set_new(jf, "offset", json_integer((json_int_t)f->offset));
         if (fd && fd->kind == BRINE_DTYPE && fd->u.dt) dtype_str(s, sizeof s, fd->u.dt);
         else snprintf(s, sizeof s, "?");
-        json_object_set_new(jf, "str", json_string(s));
+        json_object_set_new(jf, "str", cli_json_text(s));
         json_array_append_new(fields, jf);
     }
     json_object_set_new(o, "fields", fields);
@@ -377,7 +377,7 @@ static json_t *json_tree(const bv *root, int max_depth, size_t max_items) {
             text t = {{0}, 0};
             describe(&t, f->v);
             json_object_set_new(f->out, "kind", json_string(brine_kind_name((brine_kind)f->v->kind)));
-            json_object_set_new(f->out, "summary", json_string(t.buf));
+            json_object_set_new(f->out, "summary", cli_json_text(t.buf));
             json_t *jd = dtype_of(f->v) ? json_dtype(dtype_of(f->v)) : NULL;
             if (jd) json_object_set_new(f->out, "dtype", jd);
             if (child_count(f->v) && f->depth < max_depth) json_object_set_new(f->out, "items", json_array());
@@ -393,7 +393,7 @@ static json_t *json_tree(const bv *root, int max_depth, size_t max_items) {
         const bv *c = child_at(f->v, f->next++, &label);
         if (!c) continue;
         json_t *child = json_object();
-        if (label.n) json_object_set_new(child, "label", json_string(label.buf));
+        if (label.n) json_object_set_new(child, "label", cli_json_text(label.buf));
         json_array_append_new(items, child);
         uint32_t ref = seen(&s, c);
         if (ref && child_count(c)) {
@@ -457,8 +457,8 @@ static void print_text(const char *path, const brine_file *f, int depth, size_t 
 static void print_json(const char *path, const brine_file *f, int depth, size_t items, const brine_scan_report *r) {
     json_t *o = json_object();
     struct stat st;
-    json_object_set_new(o, "file", json_string(path));
-    json_object_set_new(o, "format", json_string(brine_file_format(f) == BRINE_FORMAT_JOBLIB ? "joblib" : "pickle"));
+    json_object_set_new(o, "file", cli_json_text(path));
+    json_object_set_new(o, "format", cli_json_text(brine_file_format(f) == BRINE_FORMAT_JOBLIB ? "joblib" : "pickle"));
     json_object_set_new(o, "compression", json_string(brine_compression_name(brine_file_compression(f))));
     json_object_set_new(o, "protocol", json_integer(brine_file_protocol(f)));
     if (stat(path, &st) == 0) json_object_set_new(o, "file_bytes", json_integer((json_int_t)st.st_size));
@@ -466,8 +466,8 @@ static void print_json(const char *path, const brine_file *f, int depth, size_t 
     for (size_t k = 0; k < brine_file_global_count(f); k++) {
         const brine_global_ref *g = brine_file_global(f, k);
         json_t *e = json_object();
-        json_object_set_new(e, "module", json_string(g->module));
-        json_object_set_new(e, "name", json_string(g->name));
+        json_object_set_new(e, "module", cli_json_text(g->module));
+        json_object_set_new(e, "name", cli_json_text(g->name));
         json_object_set_new(e, "offset", json_integer(g->offset));
         json_object_set_new(e, "stream", json_integer(g->stream));
         brine_verdict grade = BRINE_VERDICT_ALLOWED;

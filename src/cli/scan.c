@@ -69,7 +69,7 @@ static json_t *finding_json(brine_verdict sev, const char *rule, const char *mod
     json_object_set_new(o, "global", module ? json_sprintf("%s.%s", module, name) : json_null());
     json_object_set_new(o, "offset", offset >= 0 ? json_integer(offset) : json_null());
     json_object_set_new(o, "stream", json_integer(stream));
-    json_object_set_new(o, "message", json_string(message));
+    json_object_set_new(o, "message", cli_json_text(message));
     return o;
 }
 
@@ -78,10 +78,10 @@ static void print_json(const char *path, const brine_scan_report *r, const brine
     if (state->status && v < BRINE_VERDICT_DANGEROUS) v = BRINE_VERDICT_DANGEROUS;
     const brine_error *why = brine_scan_incomplete_reason(r);
     json_t *o = json_object();
-    json_object_set_new(o, "file", json_string(path));
+    json_object_set_new(o, "file", cli_json_text(path));
     json_object_set_new(o, "verdict", json_string(brine_verdict_name(v)));
     json_object_set_new(o, "complete", json_boolean(why == NULL));
-    json_object_set_new(o, "reason", why ? json_string(why->message) : json_null());
+    json_object_set_new(o, "reason", why ? cli_json_text(why->message) : json_null());
     json_object_set_new(o, "reason_offset", why && why->offset >= 0 ? json_integer(why->offset) : json_null());
     json_object_set_new(o, "container", json_string(brine_scan_container(r)));
     json_object_set_new(o, "compression", json_string(brine_compression_name(brine_scan_compression(r))));
@@ -91,8 +91,8 @@ static void print_json(const char *path, const brine_scan_report *r, const brine
         brine_verdict g;
         const brine_global_ref *ref = brine_scan_global(r, k, &g);
         json_t *e = json_object();
-        json_object_set_new(e, "module", json_string(ref->module));
-        json_object_set_new(e, "name", json_string(ref->name));
+        json_object_set_new(e, "module", cli_json_text(ref->module));
+        json_object_set_new(e, "name", cli_json_text(ref->name));
         json_object_set_new(e, "offset", json_integer(ref->offset));
         json_object_set_new(e, "stream", json_integer(ref->stream));
         json_object_set_new(e, "grade", json_string(brine_verdict_name(g)));

@@ -314,11 +314,14 @@ static void skip_padding(dec *d, brine_compression c) {
 }
 
 /* Whether the remaining input starts another member that Python's reader of
- * that format would decode (zlib streams are never concatenated). */
+ * that format would decode.  joblib's BinaryZlibFile starts a new
+ * decompressor after each zlib stream, so zlib streams concatenate too. */
 static int next_member(const dec *d, brine_compression c) {
     const uint8_t *p = d->in + d->pos;
     size_t n = d->size - d->pos;
     switch (c) {
+    case BRINE_COMPRESSION_ZLIB: /* CMF 0x78 and a header checksum */
+        return n >= 2 && p[0] == 0x78 && ((unsigned)p[0] * 256 + p[1]) % 31 == 0;
     case BRINE_COMPRESSION_GZIP: return has_prefix(p, n, "\x1f\x8b", 2);
     case BRINE_COMPRESSION_BZ2: return has_prefix(p, n, "BZh", 3);
     case BRINE_COMPRESSION_XZ: return has_prefix(p, n, "\xfd\x37\x7a\x58\x5a", 5);

@@ -99,6 +99,17 @@ static void vm_finding(void *user, int severity, const char *rule, const char *m
     bj_scan_note(user, severity, rule, module, name, offset, stream, message);
 }
 
+/* A pickle inside a literal (its findings count; a broken one is only
+ * data): offsets are within the literal, the stream number says which. */
+static void scan_literal(void *user, const uint8_t *p, size_t n) {
+    brine_file *f = user;
+    if (f->nested_depth > 0) return;
+    brine_error e;
+    brine_error_clear(&e);
+    bv *out;
+    bj_run_nested(f, p, n, 0, &e, &out, NULL);
+}
+
 /* ------------------------------------------------------- nested streams */
 
 static void vm_setup(bp_vm *vm, brine_file *f, const uint8_t *data, size_t size, size_t pos, int stream,
@@ -115,6 +126,7 @@ static void vm_setup(bp_vm *vm, brine_file *f, const uint8_t *data, size_t size,
                              f->opts.max_long_digits};
     vm->on_global = record_global;
     vm->on_finding = f->scan ? vm_finding : NULL;
+    vm->scan_literal = f->scan ? scan_literal : NULL;
     vm->user = f;
     vm->stream = stream;
     vm->err = err;
@@ -237,7 +249,10 @@ static brine_status open_sidecar(bp_vm *vm, const bv *name, bi_input **out) {
         *out = NULL;
         return BRINE_OK;
     }
-    if (!plain_name(name)) return bp_vm_fail(vm, BRINE_E_FORMAT, "legacy array file name is not a plain file name in the model's directory");
+    if (!plain_name(name))
+        return bp_vm_fail(vm, BRINE_E_FORMAT, "refused legacy NDArrayWrapper file name '%.*s': not a plain file name in the model's directory",
+                          name && name->kind == BRINE_STR ? (int)(name->u.s.n > 200 ? 200 : name->u.s.n) : 1,
+                          name && name->kind == BRINE_STR ? (const char *)name->u.s.p : "?");
     if (!f->dir) return bp_vm_fail(vm, BRINE_E_UNSUPPORTED, "legacy multi-file models must be opened from a path");
     bi_input *grown = realloc(f->sidecars, (f->nsidecars + 1) * sizeof *grown);
     if (!grown) return bp_vm_fail(vm, BRINE_E_NOMEM, "out of memory");
@@ -388,18 +403,25 @@ static brine_status run_outer(brine_file *f, brine_error *err) {
     brine_status st = run_stream(f, 0, 0, err, &end);
     if (st) return st;
     f->stream_end = end;
-    if (!f->scan) return BRINE_OK; /* pickle.load ignores what follows STOP */
+    /* pickle.load stops at STOP, but loaders that call it again run what
+     * follows (C10): further pickles are held to the same policy. */
     while (!st && end < f->stream_size) {
         const uint8_t *p = f->stream + end;
         if (p[0] != 0x80 || end + 1 >= f->stream_size || p[1] > 5) {
-            bj_scan_note(f, BRINE_VERDICT_UNKNOWN, "trailing.data", NULL, NULL, (int64_t)end, 0,
-                         "bytes after the last STOP that are not a pickle");
+            if (f->scan)
+                bj_scan_note(f, BRINE_VERDICT_UNKNOWN, "trailing.data", NULL, NULL, (int64_t)end, 0,
+                             "bytes after the last STOP that are not a pickle");
             break;
         }
         f->nested_streams++;
         size_t start = end;
         st = run_stream(f, end, (int)f->nested_streams, err, &end);
-        if (st) { /* pickle.load never reads it; a loader calling it again fails there */
+        if (st && !f->scan && st != BRINE_E_GLOBAL) { /* broken leftovers: pickle.load never reads them */
+            brine_error_clear(err);
+            st = BRINE_OK;
+            break;
+        }
+        if (st && f->scan) { /* pickle.load never reads it; a loader calling it again fails there */
             char msg[BRINE_ERROR_MESSAGE_SIZE];
             snprintf(msg, sizeof msg, "a further pickle after STOP is broken: %.400s", err ? err->message : "");
             bj_scan_note(f, BRINE_VERDICT_UNKNOWN, "trailing.data", NULL, NULL, (int64_t)start, (int)f->nested_streams, msg);
@@ -418,6 +440,8 @@ brine_status bj_file_new(brine_file **out, const brine_load_options *opts) {
 }
 
 brine_status bj_finish_open(brine_file *f, brine_error *err) {
+    if (f->input.size >= 4 && (!memcmp(f->input.data, "PK\x03\x04", 4) || !memcmp(f->input.data, "PK\x05\x06", 4)))
+        return bi_fail(err, BRINE_E_UNSUPPORTED, 0, "zip archives (.npz, PyTorch files) are not supported");
     brine_status st = decompress_if_needed(f, err);
     if (!st) st = run_outer(f, err);
     if (!st) {

@@ -253,6 +253,9 @@ int bp_global_is_dangerous(const char *module, const char *name) {
     if (strcmp(module, "builtins") == 0 || strcmp(module, "__builtin__") == 0)
         for (size_t k = 0; k < sizeof dangerous_builtins / sizeof *dangerous_builtins; k++)
             if (strcmp(name, dangerous_builtins[k]) == 0) return 1;
+    /* A dotted qualname walks attributes (C6): reaching os.system through
+     * any module; off-list dotted names are graded dangerous. */
+    if (strchr(name, '.')) return 1;
     /* Loaders of nested pickles under any module name (SECURITY B5). */
     if (strcmp(name, "load") == 0 || strcmp(name, "loads") == 0 || strcmp(name, "read_pickle") == 0)
         return 1;

@@ -537,15 +537,27 @@ HANDLER(FROZENSET) {
     return st ? st : collect(vm, start, BRINE_FROZENSET);
 }
 
+/* Text PUT/GET indices are read with Python's int(): surrounding
+ * whitespace (\r included), a sign, leading zeros and single '_' between
+ * digits all pass (SECURITY C11). */
 static brine_status text_index(bp_vm *vm, const bp_arg *a, const char *op, uint64_t *out) {
+    size_t k = 0, n = a->n;
+    while (k < n && (a->p[k] == ' ' || (a->p[k] >= '\t' && a->p[k] <= '\r'))) k++;
+    while (n > k && (a->p[n - 1] == ' ' || (a->p[n - 1] >= '\t' && a->p[n - 1] <= '\r'))) n--;
+    int neg = k < n && a->p[k] == '-';
+    if (k < n && (a->p[k] == '-' || a->p[k] == '+')) k++;
     uint64_t v = 0;
-    size_t k = 0;
-    if (a->n && a->p[0] == '-') return bp_vm_fail(vm, BRINE_E_FORMAT, "negative %s argument", op);
-    for (; k < a->n && a->p[k] >= '0' && a->p[k] <= '9'; k++) {
+    size_t digits = 0;
+    for (; k < n; k++) {
+        uint8_t c = a->p[k];
+        if (c == '_' && digits && k + 1 < n && a->p[k + 1] >= '0' && a->p[k + 1] <= '9') continue;
+        if (c < '0' || c > '9') return bp_vm_fail(vm, BRINE_E_FORMAT, "%s argument is not an integer", op);
         if (v > (UINT64_MAX - 9) / 10) return bp_vm_fail(vm, BRINE_E_FORMAT, "%s argument is too large", op);
-        v = v * 10 + (uint64_t)(a->p[k] - '0');
+        v = v * 10 + (uint64_t)(c - '0');
+        digits++;
     }
-    if (k == 0 || k != a->n) return bp_vm_fail(vm, BRINE_E_FORMAT, "%s argument is not an integer", op);
+    if (!digits) return bp_vm_fail(vm, BRINE_E_FORMAT, "%s argument is not an integer", op);
+    if (neg && v) return bp_vm_fail(vm, BRINE_E_FORMAT, "negative %s argument", op);
     *out = v;
     return BRINE_OK;
 }
@@ -640,6 +652,12 @@ HANDLER(REDUCE) {
     if (callable->kind != BRINE_GLOBAL) callable = computed_global(vm); /* scan mode only */
     if (!callable) return nomem(vm);
     const bp_global *e = callable->u.g.entry;
+    if (e == &bp_scan_entry && vm->scan_literal)
+        for (size_t k = 0; k < args->u.seq.n; k++) {
+            const bv *x = args->u.seq.items[k];
+            if ((x->kind == BRINE_BYTES || x->kind == BRINE_BYTEARRAY) && x->u.s.n > 1 && x->u.s.p[0] == 0x80)
+                vm->scan_literal(vm->user, x->u.s.p, x->u.s.n);
+        }
     bv *out = NULL;
     int handled = e->reduce && (e->tiers & BP_T_CALL);
     if (handled) {
@@ -806,8 +824,12 @@ HANDLER(PROTO) {
 
 HANDLER(FRAME) {
     /* Frames only group opcodes; a linear reader just checks the length. */
+    /* The pure-Python unpickler (so joblib.load) runs a stream whose FRAME
+     * claims more than remains (E4); so does this linear reader, and the
+     * scanner says so. */
     if (a->u > vm->size - vm->pos)
-        return bp_vm_fail(vm, BRINE_E_FORMAT, "FRAME of %llu bytes runs past the end of the input", (unsigned long long)a->u);
+        return bp_vm_note(vm, BP_SEV_UNKNOWN, "frame.inconsistent", NULL, "FRAME of %llu bytes runs past the end of the input",
+                          (unsigned long long)a->u);
     return BRINE_OK;
 }
 

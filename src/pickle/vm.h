@@ -52,6 +52,9 @@ struct bp_vm {
     /* Scan mode (non-NULL): refusals become findings and the walk goes on
      * with inert placeholders; only broken input stops a stream. */
     bp_finding_cb on_finding;
+    /* Scan mode: reads literal bytes handed to an unknown or dangerous
+     * callable as a nested pickle (pickle.loads(b'...'): SECURITY B5). */
+    void (*scan_literal)(void *user, const uint8_t *p, size_t n);
     void *user;          /* for handlers of upper layers (joblib context) */
     int stream;          /* 0 outer, n-th nested stream */
     brine_error *err;

@@ -108,7 +108,6 @@ static void structural_faults_name_offsets(void) {
     FAIL("B\xff\xff\xff\x7f", BRINE_E_FORMAT, 0, "declares");
     FAIL("\x8e\x00\x00\x00\x00\x00\x01\x00\x00", BRINE_E_FORMAT, 0, "declares");
     FAIL("T\xff\xff\xff\xff", BRINE_E_FORMAT, 0, "negative length");
-    FAIL("\x80\x04\x95\xff\x00\x00\x00\x00\x00\x00\x00N.", BRINE_E_FORMAT, 2, "FRAME");
     FAIL("\x80\x06N.", BRINE_E_UNSUPPORTED, 0, "protocol: 6");
     FAIL("\x8c\x02\xc3(.", BRINE_E_FORMAT, 0, "UTF-8");
 }
