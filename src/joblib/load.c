@@ -39,15 +39,6 @@ const bp_global_table *const *bj_tables(size_t *n) {
 
 /* ------------------------------------------------------------ globals */
 
-static int trusted(const brine_file *f, const char *module, const char *name) {
-    size_t ml = strlen(module);
-    for (size_t k = 0; k < f->opts.n_trust; k++) {
-        const char *t = f->opts.trust[k];
-        if (!strncmp(t, module, ml) && t[ml] == ':' && !strcmp(t + ml + 1, name)) return 1;
-    }
-    return 0;
-}
-
 /* A name's grade: on the allowlist, dangerous (SECURITY A, B), or
  * unknown; --trust lifts unknown names only. */
 static brine_verdict grade_global(const brine_file *f, const char *module, const char *name) {
@@ -55,7 +46,7 @@ static brine_verdict grade_global(const brine_file *f, const char *module, const
     const bp_global_table *const *t = bj_tables(&n);
     if (bp_global_find(t, n, module, name)) return BRINE_VERDICT_ALLOWED;
     if (bp_global_is_dangerous(module, name)) return BRINE_VERDICT_DANGEROUS;
-    return trusted(f, module, name) ? BRINE_VERDICT_ALLOWED : BRINE_VERDICT_UNKNOWN;
+    return bp_trust_match(f->opts.trust, f->opts.n_trust, module, name) ? BRINE_VERDICT_ALLOWED : BRINE_VERDICT_UNKNOWN;
 }
 
 static void scan_grade(brine_file *f, const char *module, const char *name, int64_t offset, int stream) {

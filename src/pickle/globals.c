@@ -262,6 +262,13 @@ int bp_global_is_dangerous(const char *module, const char *name) {
     return 0;
 }
 
+int bp_trust_match(const char *const *trust, size_t n, const char *module, const char *name) {
+    size_t ml = strlen(module);
+    for (size_t k = 0; k < n; k++)
+        if (!strncmp(trust[k], module, ml) && trust[k][ml] == ':' && !strcmp(trust[k] + ml + 1, name)) return 1;
+    return 0;
+}
+
 /* ----------------------------------------------------- Python 2 renaming */
 
 /* The module part of CPython's _compat_pickle.IMPORT_MAPPING that matters

@@ -49,6 +49,9 @@ extern const bp_global_table bp_sklearn_table;
  * resolves names at run time: never admitted, not even by --trust. */
 int bp_global_is_dangerous(const char *module, const char *name);
 
+/* 1 when "module:name" is among the n --trust entries. */
+int bp_trust_match(const char *const *trust, size_t n, const char *module, const char *name);
+
 /* Python 2 -> 3 module renaming (pickle's fix_imports), applied while the
  * protocol is below 3 exactly as CPython does.  Returns the new module name
  * or `module` itself. */

@@ -171,20 +171,11 @@ static brine_status memo_get(bp_vm *vm, uint64_t key) {
 
 /* ------------------------------------------------------------- globals */
 
-static int is_trusted(const bp_vm *vm, const char *module, const char *name) {
-    size_t ml = strlen(module);
-    for (size_t k = 0; k < vm->n_trust; k++) {
-        const char *t = vm->trust[k];
-        if (strncmp(t, module, ml) == 0 && t[ml] == ':' && strcmp(t + ml + 1, name) == 0) return 1;
-    }
-    return 0;
-}
-
 static brine_status push_global(bp_vm *vm, const char *module, const char *name) {
     if (vm->proto < 3) module = bp_compat_module(module);
     if (vm->on_global) vm->on_global(vm->user, module, name, vm->op_offset, vm->stream);
     const bp_global *entry = bp_global_find(vm->tables, vm->ntables, module, name);
-    if (!entry && is_trusted(vm, module, name) && !bp_global_is_dangerous(module, name))
+    if (!entry && bp_trust_match(vm->trust, vm->n_trust, module, name) && !bp_global_is_dangerous(module, name))
         entry = &bp_trusted_entry;
     if (!entry && scanning(vm)) entry = &bp_scan_entry; /* on_global graded it */
     if (!entry) {
