@@ -66,6 +66,13 @@ brine_status bj_finish_open(brine_file *f, brine_error *err);
  * offset after its STOP. */
 brine_status bj_run_nested(brine_file *f, const uint8_t *data, size_t size, size_t pos, brine_error *err, bv **out,
                            size_t *end);
+/* The .npy object-array callback (bn_pickle_fn) for sidecars and for
+ * top-level .npy files: runs the pickle with bj_run_nested. */
+typedef struct bj_npy_ctx {
+    brine_file *f;
+    brine_error *err;
+} bj_npy_ctx;
+brine_status bj_npy_pickle(void *ctx, const uint8_t *data, size_t size, size_t pos, bv **out);
 /* Records a finding (scan mode). */
 void bj_scan_note(brine_file *f, int severity, const char *rule, const char *module, const char *name,
                   int64_t offset, int stream, const char *message);

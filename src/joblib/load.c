@@ -262,13 +262,8 @@ static brine_status open_sidecar(bp_vm *vm, const bv *name, bi_input **out) {
     return BRINE_OK;
 }
 
-typedef struct npy_ctx {
-    brine_file *f;
-    brine_error *err;
-} npy_ctx;
-
-static brine_status npy_nested(void *ctx, const uint8_t *data, size_t size, size_t pos, bv **out) {
-    npy_ctx *c = ctx;
+brine_status bj_npy_pickle(void *ctx, const uint8_t *data, size_t size, size_t pos, bv **out) {
+    bj_npy_ctx *c = ctx;
     return bj_run_nested(c->f, data, size, pos, c->err, out, NULL);
 }
 
@@ -279,9 +274,9 @@ static brine_status build_ndarray_wrapper(bp_vm *vm, bv *obj, bv *state) {
     bi_input *side;
     brine_status st = open_sidecar(vm, name, &side);
     if (st || !side) return st;
-    npy_ctx ctx = {vm->user, vm->err};
+    bj_npy_ctx ctx = {vm->user, vm->err};
     bv *arr;
-    st = bn_npy_parse(vm->arena, side->data, side->size, npy_nested, &ctx, &arr, vm->err);
+    st = bn_npy_parse(vm->arena, side->data, side->size, bj_npy_pickle, &ctx, &arr, vm->err);
     if (st) {
         bi_error_where(vm->err, "sidecar %.*s", (int)name->u.s.n, (const char *)name->u.s.p);
         return st;

@@ -51,17 +51,6 @@ static int starts_with(const brine_file *f, const char *magic, size_t n) {
     return f->input.size >= n && memcmp(f->input.data, magic, n) == 0;
 }
 
-typedef struct npy_scan {
-    brine_file *f;
-    brine_error *err;
-} npy_scan;
-
-/* Object arrays in a top-level .npy file are pickles too. */
-static brine_status scan_npy_pickle(void *ctx, const uint8_t *data, size_t size, size_t pos, bv **out) {
-    npy_scan *c = ctx;
-    return bj_run_nested(c->f, data, size, pos, c->err, out, NULL);
-}
-
 static brine_status scan_body(brine_scan_report *r, brine_error *err) {
     brine_file *f = r->file;
     if (starts_with(f, "PK\x03\x04", 4) || starts_with(f, "PK\x05\x06", 4)) {
@@ -70,9 +59,9 @@ static brine_status scan_body(brine_scan_report *r, brine_error *err) {
     }
     if (starts_with(f, "\x93NUMPY", 6)) {
         r->scan.container = "npy";
-        npy_scan ctx = {f, err};
+        bj_npy_ctx ctx = {f, err};
         bv *arr;
-        return bn_npy_parse(&f->arena, f->input.data, f->input.size, scan_npy_pickle, &ctx, &arr, err);
+        return bn_npy_parse(&f->arena, f->input.data, f->input.size, bj_npy_pickle, &ctx, &arr, err);
     }
     brine_status st = bj_finish_open(f, err);
     int joblib = f->format == BRINE_FORMAT_JOBLIB || f->compression != BRINE_COMPRESSION_NONE || f->saw_wrapper;
