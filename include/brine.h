@@ -158,9 +158,21 @@ typedef struct brine_load_options {
      * "module:qualname".  Dangerous globals are never admitted. */
     const char *const *trust;
     size_t n_trust;
+    /* brine_model_load: refuse (BRINE_E_UNSUPPORTED) a model whose
+     * _sklearn_version brine has not verified for its class, instead of
+     * loading it (see brine_model_version_verified).  Default 0: load. */
+    int strict_version;
+    /* A symmetric key file (brine keygen --symmetric; docs/integrity.md)
+     * with which files encrypted by brine (.enc, detected by content) are
+     * decrypted while they are read, in chunks, into memory (never mapped).
+     * Default NULL: an encrypted file fails with BRINE_E_UNSUPPORTED saying
+     * it needs a key.  A wrong key or a changed byte: BRINE_E_FORMAT; a key
+     * file that cannot be read: BRINE_E_IO.  brine_file_open_memory
+     * decrypts too (the plaintext is then owned by the file). */
+    const char *key_file;
 } brine_load_options;
 
-#define BRINE_LOAD_OPTIONS_INIT {BRINE_LOAD_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0}
+#define BRINE_LOAD_OPTIONS_INIT {BRINE_LOAD_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0, NULL}
 
 #define BRINE_SAVE_OPTIONS_VERSION 1
 
@@ -323,6 +335,19 @@ brine_status brine_save_memory(void **out, size_t *out_size, const brine_value *
 /* Frees memory that brine returned to the caller.  NULL is ignored. */
 void brine_free(void *p);
 
+/* -------------------------------------------------------------- checksums */
+
+/* Lowercase hex SHA-256 plus its NUL. */
+#define BRINE_SHA256_HEX_SIZE 65
+
+/* SHA-256 of the whole file at path (streamed; any size), as CONVENTIONS
+ * writes checksums: 64 lowercase hex digits into out.  Failures:
+ * BRINE_E_IO (naming the path), BRINE_E_ARGUMENT. */
+brine_status brine_sha256_file(char out[BRINE_SHA256_HEX_SIZE], const char *path, brine_error *err);
+/* The same over size bytes of memory. */
+brine_status brine_sha256_memory(char out[BRINE_SHA256_HEX_SIZE], const void *data, size_t size,
+                                 brine_error *err);
+
 /* ================================================================ models
  * Fitted scikit-learn estimators, loaded into typed models that predict
  * without Python and give sklearn's own answers (floats bit for bit where
@@ -444,6 +469,55 @@ brine_status brine_model_predict(brine_prediction **out, const brine_model *mode
 /* Releases a prediction.  NULL is ignored. */
 void brine_prediction_free(brine_prediction *prediction);
 
+/* ---------------------------------------------- fast prediction, many loads
+ * brine_predict is brine_model_predict over the caller's own buffer, float32
+ * (no copy) or float64 (converted as sklearn converts it), on one or more
+ * threads.  Its answers are bit for bit those of brine_model_predict,
+ * whatever the thread count: trees are walked in a compact layout built at
+ * load (float32 thresholds rounded toward -inf, which decide every float
+ * input exactly as the float64 ones), over blocks of rows, and each row
+ * sums its trees in sklearn's order (docs/performance.md). */
+
+typedef enum brine_dtype {
+    BRINE_DTYPE_FLOAT32 = 0, /* float, 4 bytes */
+    BRINE_DTYPE_FLOAT64 = 1  /* double, 8 bytes */
+} brine_dtype;
+
+#define BRINE_PREDICT_OPTIONS_VERSION 1
+/* n_threads value: one thread per online CPU. */
+#define BRINE_THREADS_ALL (-1)
+
+typedef struct brine_predict_options {
+    unsigned version; /* BRINE_PREDICT_OPTIONS_VERSION */
+    int n_threads;    /* threads over blocks of 1024 rows; 0 or 1: only the
+                         calling thread (default); BRINE_THREADS_ALL: one per
+                         online CPU.  Never more threads than blocks. */
+    int reference;    /* 1: the straightforward path (the loaded float64
+                         nodes, one row at a time), for checking; default 0 */
+} brine_predict_options;
+
+#define BRINE_PREDICT_OPTIONS_INIT {BRINE_PREDICT_OPTIONS_VERSION, 0, 0}
+
+/* Runs `method` on rows: n_rows rows of n_cols values of `dtype`,
+ * row-major, borrowed for the call.  opts may be NULL (defaults).  Checks
+ * and failures as brine_model_predict, plus BRINE_E_ARGUMENT for an unknown
+ * dtype or options version or a negative n_threads other than
+ * BRINE_THREADS_ALL.  On success *out is the caller's (brine_prediction_free);
+ * on failure *out is NULL.  Any number of threads may call it on one model. */
+brine_status brine_predict(brine_prediction **out, const brine_model *model, brine_method method, const void *rows,
+                           brine_dtype dtype, size_t n_rows, size_t n_cols, const brine_predict_options *opts,
+                           brine_error *err);
+
+/* Loads n model files in parallel: models_out[i] and errors_out[i] (n
+ * entries each; errors_out may be NULL) receive what brine_model_load gives
+ * for paths[i] with opts.  n_threads: 0 or BRINE_THREADS_ALL one per online
+ * CPU, else at most that many (never more than n).  Returns BRINE_OK when
+ * every file loaded, else the status of the first failed file (lowest
+ * index); a failed file leaves models_out[i] NULL and does not stop the
+ * others.  BRINE_E_ARGUMENT when models_out or paths is NULL (with n > 0). */
+brine_status brine_model_load_many(brine_model **models_out, brine_error *errors_out, const char *const *paths,
+                                   size_t n, const brine_load_options *opts, int n_threads);
+
 /* ------------------------------------------------------- saving models
  * A loaded model can be written back as the pickle a chosen sklearn version
  * would write: its own class, parameters (as the file stored them, with
@@ -503,6 +577,79 @@ brine_status brine_model_save_version(const brine_model *model, const char *requ
  * oldest first: their count, and the i-th (static; NULL out of range). */
 size_t brine_model_verified_version_count(const brine_model *model);
 const char *brine_model_verified_version(const brine_model *model, size_t i);
+
+/* The version policy (like sklearn's InconsistentVersionWarning): 1 when
+ * the model's _sklearn_version is one whose layout brine has verified for
+ * its class (brine_model_verified_version lists them), 0 otherwise (another
+ * version, or none recorded).  A model that is not verified still loads and
+ * predicts; the brine command warns on stderr, and refuses it under
+ * --strict-version (brine_load_options.strict_version). */
+int brine_model_version_verified(const brine_model *model);
+
+/* --------------------------------------------------------- training
+ * brine_train fits a tree or forest in C and grows exactly the trees
+ * scikit-learn grows for the same data, parameters and random_state: same
+ * node order, features, thresholds, impurities, sample counts and values
+ * (docs/training.md).  Classes: DecisionTreeClassifier/Regressor,
+ * ExtraTreeClassifier/Regressor, RandomForestClassifier/Regressor,
+ * ExtraTreesClassifier/Regressor, single and multi-output, dense data. */
+
+/* Training data, borrowed for the call. */
+typedef struct brine_train_data {
+    const double *x;                  /* n_rows * n_features, row-major; converted
+                                         to float32 as sklearn converts it */
+    size_t n_rows, n_features;
+    const brine_label *y;             /* n_rows * n_outputs targets, row-major.
+                                         Classifiers: INT, FLOAT, BOOL or STR
+                                         labels (one kind per output; INT and
+                                         FLOAT mix as float64); regressors:
+                                         INT or FLOAT values */
+    size_t n_outputs;                 /* >= 1 */
+    const double *sample_weight;      /* n_rows weights, or NULL for ones */
+    const char *const *feature_names; /* n_features names (feature_names_in_),
+                                         or NULL */
+} brine_train_data;
+
+/* Called after each tree (from the training threads, one call at a time). */
+typedef void (*brine_progress_fn)(void *ctx, size_t trees_done, size_t trees_total);
+
+#define BRINE_TRAIN_OPTIONS_VERSION 1
+
+typedef struct brine_train_options {
+    unsigned version;            /* BRINE_TRAIN_OPTIONS_VERSION */
+    const char *sklearn_version; /* whose behaviour and layout to reproduce:
+                                    a version brine_train_versions lists;
+                                    NULL: the newest verified layout of the
+                                    class.  It decides what differs between
+                                    versions (class fractions as values from
+                                    1.4, max_features='auto' before 1.3, ...) */
+    brine_progress_fn progress;  /* or NULL */
+    void *progress_ctx;
+} brine_train_options;
+
+#define BRINE_TRAIN_OPTIONS_INIT {BRINE_TRAIN_OPTIONS_VERSION, NULL, NULL, NULL}
+
+/* Fits `estimator` (a class name above or its alias: dt, dtr, xt, xtr, rf,
+ * rfr, et, etr) on data with params: n_params strings "name=value", the
+ * value in Python literal syntax ("max_depth=3", "max_features=0.5",
+ * "criterion=entropy", "class_weight={0: 1.0, 1: 2.5}"), sklearn's own
+ * names and meanings; the model keeps them as given, so sklearn's
+ * get_params() returns them.  n_jobs=N grows a forest's trees on N
+ * threads with the same result as one.  random_state=None draws a fresh
+ * seed (as sklearn, not reproducible).  opts may be NULL.
+ * Failures: BRINE_E_ARGUMENT (unknown estimator or parameter, a value
+ * sklearn refuses, data sklearn refuses: NaN or infinite X, NaN targets,
+ * mismatched sizes; the message names it), BRINE_E_UNSUPPORTED (a
+ * parameter value brine cannot reproduce exactly: ccp_alpha > 0,
+ * oob_score, warm_start, monotonic_cst; an unverified sklearn_version),
+ * BRINE_E_NOMEM.  On success *out is the caller's (brine_model_free). */
+brine_status brine_train(brine_model **out, const char *estimator, const brine_train_data *data,
+                         const char *const *params, size_t n_params, const brine_train_options *opts,
+                         brine_error *err);
+
+/* The estimators brine_train fits: i-th class name and alias; NULL past
+ * the end. */
+const char *brine_train_estimator(size_t i, const char **alias);
 
 /* ============================================================ end models */
 

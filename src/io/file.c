@@ -1,4 +1,7 @@
 /* file.c — whole-file input (read or mapped) and atomic output. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* O_TMPFILE */
+#endif
 #include "file.h"
 
 #include <errno.h>
@@ -184,17 +187,22 @@ static void random_suffix(char *s) {
     s[6] = '\0';
 }
 
-/* Creates "<dir>/.<base>.tmpXXXXXX" exclusively, as mkstemp does, but with
- * mode 0666 so the kernel applies the umask (and any default ACL) exactly
- * as for a normal create; reading the umask with umask() would briefly
- * change it for every thread of the process. */
-static int create_temp(const char *dir, const char *base, char *name, size_t size) {
-    /* Keep the temporary's name under NAME_MAX for long base names. */
+/* "<dir>/.<base>.tmpXXXXXX" with a fresh random suffix, the name kept
+ * under NAME_MAX for long base names. */
+static void temp_name(const char *dir, const char *base, char *name, size_t size) {
     int keep = (int)(strlen(base) < 200 ? strlen(base) : 200);
+    char suffix[7];
+    random_suffix(suffix);
+    snprintf(name, size, "%s/.%.*s.tmp%s", dir, keep, base, suffix);
+}
+
+/* Creates a temporary name exclusively, as mkstemp does, but with mode
+ * 0666 so the kernel applies the umask (and any default ACL) exactly as for
+ * a normal create; reading the umask with umask() would briefly change it
+ * for every thread of the process. */
+static int create_temp(const char *dir, const char *base, char *name, size_t size) {
     for (int tries = 0; tries < 100; tries++) {
-        char suffix[7];
-        random_suffix(suffix);
-        snprintf(name, size, "%s/.%.*s.tmp%s", dir, keep, base, suffix);
+        temp_name(dir, base, name, size);
         int fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (fd >= 0 || errno != EEXIST) return fd;
     }
@@ -222,16 +230,6 @@ static brine_status keep_mode(int fd, const char *path, const char *tmp, brine_e
     return BRINE_OK;
 }
 
-/* Writes, flushes and closes the temporary; fd is closed in every case. */
-static brine_status fill_temp(int fd, const char *path, const char *tmp, const void *data,
-                              size_t size, brine_error *err) {
-    brine_status st = keep_mode(fd, path, tmp, err);
-    if (st == BRINE_OK) st = write_all(fd, data, size, tmp, err);
-    if (st == BRINE_OK && fsync(fd) != 0) st = io_fail(err, "cannot sync", tmp);
-    if (close(fd) != 0 && st == BRINE_OK) st = io_fail(err, "cannot close", tmp);
-    return st;
-}
-
 /* Makes the rename durable.  Filesystems that cannot sync a directory say
  * EINVAL; the new file is in place either way. */
 static brine_status sync_dir(const char *dir, brine_error *err) {
@@ -249,38 +247,117 @@ static const char *path_base(const char *path) {
     return slash ? slash + 1 : path;
 }
 
-static brine_status write_named(const char *path, const char *dir, char *tmp, size_t tmp_size,
-                                const void *data, size_t size, brine_error *err) {
+/* ------------------------------------------------- writing in pieces */
+
+static void atomic_free(bi_atomic *a) {
+    free(a->path);
+    free(a->dir);
+    free(a->tmp);
+    *a = (bi_atomic){-1, NULL, NULL, NULL};
+}
+
+/* An unnamed file in dir, or -1.  Naming it later goes through /proc
+ * (linkat of /proc/self/fd/N), so without /proc the named way is used. */
+static int open_unnamed(const char *dir) {
+#ifdef O_TMPFILE
+    if (access("/proc/self/fd", X_OK) != 0) return -1;
+    return open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+#else
+    (void)dir;
+    return -1;
+#endif
+}
+
+static brine_status set_mode(bi_atomic *a, int mode, brine_error *err) {
+    const char *name = a->tmp ? a->tmp : a->path;
+    if (mode < 0) return keep_mode(a->fd, a->path, name, err);
+    if (fchmod(a->fd, (mode_t)mode) != 0) return io_fail(err, "cannot set the mode of", name);
+    return BRINE_OK;
+}
+
+static size_t tmp_size_for(const char *path) { return 2 * (strlen(path) + 2) + 16; }
+
+brine_status bi_atomic_open(bi_atomic *out, const char *path, int mode, brine_error *err) {
+    *out = (bi_atomic){-1, NULL, NULL, NULL};
     const char *base = path_base(path);
     if (!*base) return bi_fail(err, BRINE_E_IO, -1, "cannot write %s: not a file name", path);
-    int fd = create_temp(dir, base, tmp, tmp_size);
-    if (fd < 0) return io_fail(err, "cannot create a temporary file in", dir);
-    brine_status st = fill_temp(fd, path, tmp, data, size, err);
-    if (st == BRINE_OK && rename(tmp, path) != 0) st = io_fail(err, "cannot rename over", path);
-    if (st != BRINE_OK) {
-        unlink(tmp);
+    /* The directory is never longer than path itself, nor the temporary
+     * longer than path plus its prefix and suffix. */
+    out->path = strdup(path);
+    out->dir = malloc(strlen(path) + 2);
+    out->tmp = malloc(tmp_size_for(path));
+    if (!out->path || !out->dir || !out->tmp) {
+        atomic_free(out);
+        return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory writing %s", path);
+    }
+    bi_path_dirname(path, out->dir, strlen(path) + 2);
+    out->fd = open_unnamed(out->dir);
+    if (out->fd >= 0) {
+        free(out->tmp);
+        out->tmp = NULL;
+    } else {
+        out->fd = create_temp(out->dir, base, out->tmp, tmp_size_for(path));
+    }
+    brine_status st = out->fd < 0 ? io_fail(err, "cannot create a temporary file in", out->dir)
+                                  : set_mode(out, mode, err);
+    if (st) bi_atomic_abort(out);
+    return st;
+}
+
+brine_status bi_atomic_write(bi_atomic *a, const void *data, size_t size, brine_error *err) {
+    return write_all(a->fd, data, size, a->tmp ? a->tmp : a->path, err);
+}
+
+/* An unnamed temporary gets its name only now, just before the rename: a
+ * writer killed between the two leaves one ".NAME.tmpXXXXXX" behind, a
+ * writer killed earlier leaves nothing. */
+static brine_status link_unnamed(bi_atomic *a, brine_error *err) {
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", a->fd);
+    a->tmp = malloc(tmp_size_for(a->path));
+    if (!a->tmp) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory writing %s", a->path);
+    for (int tries = 0; tries < 100; tries++) {
+        temp_name(a->dir, path_base(a->path), a->tmp, tmp_size_for(a->path));
+        if (linkat(AT_FDCWD, proc, AT_FDCWD, a->tmp, AT_SYMLINK_FOLLOW) == 0) return BRINE_OK;
+        if (errno != EEXIST) break;
+    }
+    brine_status st = io_fail(err, "cannot name a temporary file in", a->dir);
+    free(a->tmp);
+    a->tmp = NULL;
+    return st;
+}
+
+brine_status bi_atomic_commit(bi_atomic *a, brine_error *err) {
+    brine_status st = BRINE_OK;
+    if (fsync(a->fd) != 0) st = io_fail(err, "cannot sync", a->tmp ? a->tmp : a->path);
+    if (!st && !a->tmp) st = link_unnamed(a, err);
+    if (close(a->fd) != 0 && !st) st = io_fail(err, "cannot close", a->tmp);
+    a->fd = -1;
+    if (!st && rename(a->tmp, a->path) != 0) st = io_fail(err, "cannot rename over", a->path);
+    if (st) {
+        bi_atomic_abort(a);
         return st;
     }
-    return sync_dir(dir, err);
+    st = sync_dir(a->dir, err); /* the new file is in place either way */
+    atomic_free(a);
+    return st;
+}
+
+void bi_atomic_abort(bi_atomic *a) {
+    if (a->fd >= 0) close(a->fd);
+    if (a->tmp) unlink(a->tmp);
+    atomic_free(a);
 }
 
 brine_status bi_write_atomic(const char *path, const void *data, size_t size,
                              brine_error *err) {
-    /* The directory is never longer than path itself, nor the temporary
-     * longer than path plus its prefix and suffix. */
-    size_t n = strlen(path) + 2;
-    size_t tmp_size = 2 * n + 16;
-    char *dir = malloc(n);
-    char *tmp = malloc(tmp_size);
-    brine_status st;
-    if (!dir || !tmp) {
-        st = bi_fail(err, BRINE_E_NOMEM, -1, "out of memory writing %s", path);
-        goto done;
+    bi_atomic a;
+    brine_status st = bi_atomic_open(&a, path, -1, err);
+    if (st) return st;
+    st = bi_atomic_write(&a, data, size, err);
+    if (st) {
+        bi_atomic_abort(&a);
+        return st;
     }
-    bi_path_dirname(path, dir, n);
-    st = write_named(path, dir, tmp, tmp_size, data, size, err);
-done:
-    free(dir);
-    free(tmp);
-    return st;
+    return bi_atomic_commit(&a, err);
 }

@@ -35,6 +35,27 @@ void bi_input_release(bi_input *in);
 brine_status bi_write_atomic(const char *path, const void *data, size_t size,
                              brine_error *err);
 
+/* A file being written atomically in pieces: bytes go to an unnamed
+ * temporary (O_TMPFILE, so a killed writer leaves nothing behind; a named
+ * ".NAME.tmpXXXXXX" where the filesystem lacks it) that bi_atomic_commit
+ * syncs and renames over path.  Used where the output is produced in
+ * chunks (encryption) and must never be held whole. */
+typedef struct bi_atomic {
+    int fd;
+    char *path, *dir, *tmp; /* tmp: the named temporary, or NULL (unnamed) */
+} bi_atomic;
+
+/* Creates the temporary.  mode < 0: the permissions of the file it
+ * replaces, else the umask's; mode >= 0: exactly that (0600 for secret
+ * keys).  Errors: BRINE_E_IO, BRINE_E_NOMEM. */
+brine_status bi_atomic_open(bi_atomic *out, const char *path, int mode, brine_error *err);
+brine_status bi_atomic_write(bi_atomic *a, const void *data, size_t size, brine_error *err);
+/* Syncs, names and renames the temporary over path; a released in every
+ * case.  Errors: BRINE_E_IO (path untouched). */
+brine_status bi_atomic_commit(bi_atomic *a, brine_error *err);
+/* Discards the temporary; path untouched.  Safe after a failed commit. */
+void bi_atomic_abort(bi_atomic *a);
+
 /* Directory part of path ("." when it has none) into buf. */
 void bi_path_dirname(const char *path, char *buf, size_t size);
 

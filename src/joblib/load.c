@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "io/compress.h"
+#include "io/crypt.h"
 #include "io/error.h"
 #include "joblib/joblib.h"
 #include "numpy/numpy.h"
@@ -438,7 +439,8 @@ brine_status bj_finish_open(brine_file *f, brine_error *err) {
 }
 
 brine_status bj_open_path(brine_file *f, const char *path, brine_error *err) {
-    brine_status st = bi_input_open(&f->input, path, f->opts.use_mmap, f->opts.max_input_bytes, err);
+    brine_status st = bi_input_open_keyed(&f->input, path, f->opts.use_mmap, f->opts.max_input_bytes,
+                                          f->opts.key_file, err);
     if (st) return st;
     char dir[4096];
     bi_path_dirname(path, dir, sizeof dir);
@@ -471,8 +473,8 @@ brine_status brine_file_open_memory(brine_file **out, const void *data, size_t s
         brine_file_free(f);
         return bi_fail(err, BRINE_E_LIMIT, -1, "input of %zu bytes exceeds max_input_bytes", size);
     }
-    bi_input_borrow(&f->input, data ? data : "", size);
-    brine_status st = bj_finish_open(f, err);
+    brine_status st = bi_input_memory_keyed(&f->input, data ? data : "", size, f->opts.key_file, err);
+    if (!st) st = bj_finish_open(f, err);
     if (st) {
         brine_file_free(f);
         return st;
