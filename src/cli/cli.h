@@ -35,9 +35,42 @@ int cli_output_format(const char *cmd, const char *path, const char *format_opt,
 struct json_t;
 struct json_t *cli_json_text(const char *s);
 
+/* ------------------------------------------ metadata, versions (meta.c) */
+
+typedef struct cli_train_info {
+    const char *data_sha256;     /* hex of the data file (or built-in data set's bytes); NULL when unknown */
+    size_t n_rows, n_columns;
+    const char *const *columns;  /* n_columns names, or NULL */
+    const char *const *metric_names;  /* n_metrics entries, e.g. "cv_accuracy_mean" */
+    const double *metric_values;
+    size_t n_metrics;
+    const char *cv_scores_name;  /* e.g. "cv_scores" or NULL */
+    const double *cv_scores; size_t n_cv_scores;
+} cli_train_info;
+/* Writes MODEL_PATH.meta.json for a model just saved at model_path;
+   info is NULL for convert.  Returns 0 or an exit code after printing the error. */
+int cli_write_meta(const char *cmd, const char *model_path, const brine_model *model, const char *sklearn_version_written, const cli_train_info *info);
+/* --versioned: *out (malloc'd) is DIR/NAME_vN_YYYYmmdd_HHMMSS.EXT for the requested path. Returns 0 or an exit code. */
+int cli_versioned_path(const char *cmd, const char *path, char **out);
+
+/* The version policy: 0 when the model's _sklearn_version is verified for
+ * its class; otherwise a warning naming both versions on stderr and 0, or,
+ * with strict, the same as an error and EXIT_ERROR. */
+int cli_version_check(const char *cmd, const char *path, const brine_model *model, int strict);
+/* A parameter value as JSON (docs/inspect-json.md "params"). */
+struct json_t *cli_param_json(const brine_value *v);
+/* o with its keys sorted, as sklearn's get_params orders them (o is consumed). */
+struct json_t *cli_json_sorted(struct json_t *o);
+/* What sklearn's get_params() gives for the model (a JSON object). */
+struct json_t *cli_model_params(const brine_model *model);
+/* classes_ as JSON: one array, or one per output for multi-output models;
+ * null for regressors. */
+struct json_t *cli_model_classes(const brine_model *model);
+
 int cmd_inspect(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
+int cmd_registry(int argc, char **argv);
 
 #endif

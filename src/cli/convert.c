@@ -35,7 +35,14 @@ static const char help[] =
     "                    it has (docs/SUPPORT.md)\n"
     "  --trust M:Q       admit an unknown global as an inert object (repeatable)\n"
     "  --trust-file F    one MODULE:QUALNAME per line, # comments\n"
-    "  -o, --output OUT  the output file (instead of the second operand)\n";
+    "  -o, --output OUT  the output file (instead of the second operand)\n"
+    "  --versioned       write DIR/NAME_vN_YYYYmmdd_HHMMSS.EXT (UTC) instead of OUT =\n"
+    "                    DIR/NAME.EXT, N one more than the highest N of NAME in DIR;\n"
+    "                    the name written is printed on stdout\n"
+    "  --no-meta         do not write the OUT.meta.json sidecar (brine version, sklearn\n"
+    "                    layout, estimator, parameters, SHA-256; docs/meta-json.md)\n"
+    "  --strict-version  refuse (exit 2) a tree or forest whose sklearn version brine\n"
+    "                    has not verified, instead of warning\n";
 
 /* The estimator registry's row for the root object, or NULL. */
 static const be_class *root_class(const brine_file *f) {
@@ -55,14 +62,21 @@ static int is_fitted(const brine_file *f, const be_class *cls) {
 
 /* Through the typed model: validate, pick the layout, write it. */
 static int convert_model(const brine_file *f, const char *in, const char *out, const brine_save_options *so,
-                         const char *version, brine_error *err) {
+                         const char *version, int meta, int strict, brine_error *err) {
     brine_model *m = NULL;
     const char *target = NULL;
     int rc = EXIT_OK;
-    if (brine_model_from_file(&m, f, err) || brine_model_save_version(m, version, &target, err)) {
+    if (brine_model_from_file(&m, f, err)) {
         rc = cli_report("convert", in, err);
         goto done;
     }
+    if (strict && (rc = cli_version_check("convert", in, m, 1))) goto done;
+    if (brine_model_save_version(m, version, &target, err)) {
+        rc = cli_report("convert", in, err);
+        goto done;
+    }
+    /* Without --sklearn-version the note below names both versions. */
+    if (version) cli_version_check("convert", in, m, 0);
     const char *own = brine_model_sklearn_version(m);
     if (!version && (!own || strcmp(own, target)))
         fprintf(stderr,
@@ -73,6 +87,7 @@ static int convert_model(const brine_file *f, const char *in, const char *out, c
     mo.file = *so;
     mo.sklearn_version = target;
     if (brine_model_save(m, out, &mo, err)) rc = cli_report("convert", out, err);
+    else if (meta) rc = cli_write_meta("convert", out, m, target, NULL);
 done:
     brine_model_free(m);
     return rc;
@@ -83,11 +98,14 @@ int cmd_convert(int argc, char **argv) {
         {"format", required_argument, 0, 'f'}, {"protocol", required_argument, 0, 'p'},
         {"compress", required_argument, 0, 'c'}, {"trust", required_argument, 0, 't'},
         {"trust-file", required_argument, 0, 'T'}, {"output", required_argument, 0, 'o'},
-        {"sklearn-version", required_argument, 0, 'S'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+        {"sklearn-version", required_argument, 0, 'S'}, {"help", no_argument, 0, 'h'},
+        {"versioned", no_argument, 0, 'V'}, {"no-meta", no_argument, 0, 'M'}, {"strict-version", no_argument, 0, 'X'},
+        {0, 0, 0, 0},
     };
     const char *format = NULL, *protocol = NULL, *compress = NULL, *output = NULL, *version = NULL;
     cli_trust trust = {0};
-    int c, rc = 0;
+    int c, rc = 0, versioned = 0, meta = 1, strict = 0;
+    char *named = NULL;
     optind = 1;
     opterr = 0;
     while (!rc && (c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
@@ -100,6 +118,9 @@ int cmd_convert(int argc, char **argv) {
             version = optarg;
             if (!*version) rc = cli_usage_error("convert", "--sklearn-version takes a version such as 1.2.1");
             break;
+        case 'V': versioned = 1; break;
+        case 'M': meta = 0; break;
+        case 'X': strict = 1; break;
         case 't': rc = cli_trust_add(&trust, optarg, "convert"); break;
         case 'T': rc = cli_trust_file(&trust, optarg, "convert"); break;
         case 'h': fputs(help, stdout); cli_trust_free(&trust); return EXIT_OK;
@@ -116,6 +137,7 @@ int cmd_convert(int argc, char **argv) {
     const char *in = argv[optind], *out = output ? output : argv[optind + 1];
     brine_save_options so;
     rc = cli_output_format("convert", out, format, compress, protocol, &so);
+    if (!rc && versioned && !(rc = cli_versioned_path("convert", out, &named))) out = named;
     if (rc) {
         cli_trust_free(&trust);
         return rc;
@@ -130,7 +152,7 @@ int cmd_convert(int argc, char **argv) {
     if (st) {
         rc = cli_report("convert", in, &err);
     } else if (root_class(f) && (version || is_fitted(f, root_class(f)))) {
-        rc = convert_model(f, in, out, &so, version, &err);
+        rc = convert_model(f, in, out, &so, version, meta, strict, &err);
     } else if (version) {
         const char *name = NULL, *module = brine_value_global(brine_file_root(f), &name);
         fprintf(stderr, "brine convert: %s: --sklearn-version applies to tree and forest estimators; this file holds %s%s%s\n",
@@ -139,8 +161,12 @@ int cmd_convert(int argc, char **argv) {
         rc = EXIT_ERROR;
     } else if ((st = brine_save(brine_file_root(f), out, &so, &err))) {
         rc = cli_report("convert", out, &err);
+    } else if (meta) {
+        rc = cli_write_meta("convert", out, NULL, NULL, NULL);
     }
+    if (!rc && named) printf("%s\n", named);
     brine_file_free(f);
     cli_trust_free(&trust);
+    free(named);
     return rc;
 }

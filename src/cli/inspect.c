@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "estimators/estimator.h"
 #include "pickle/text.h"
 #include "pickle/value.h"
 
@@ -414,6 +415,194 @@ static json_t *json_tree(const bv *root, int max_depth, size_t max_items) {
     return top;
 }
 
+/* ------------------------------------------------- estimator facts */
+
+/* The state dict of an object, or NULL. */
+static const bv *state_of(const bv *v) {
+    const bv *st = v && v->kind == BRINE_OBJECT ? v->u.obj.state : NULL;
+    return st && st->kind == BRINE_DICT ? st : NULL;
+}
+
+/* An sklearn estimator: an object of an sklearn class, or one whose state
+ * records the _sklearn_version sklearn's __getstate__ adds. */
+static int is_estimator(const bv *v) {
+    const char *name = NULL;
+    const char *module = v && v->kind == BRINE_OBJECT ? brine_value_global(v, &name) : NULL;
+    if (!module) return 0;
+    return !strncmp(module, "sklearn.", 8) || bv_dict_get(state_of(v), "_sklearn_version") != NULL;
+}
+
+static int is_param_name(const bv *k) {
+    if (!k || k->kind != BRINE_STR || !k->u.s.n) return 0;
+    return k->u.s.p[0] != '_' && k->u.s.p[k->u.s.n - 1] != '_';
+}
+
+enum { EST_DEPTH = 8 };
+
+/* get_params(deep=True) from the state alone: the parameter-named keys
+ * (sklearn keeps every __init__ argument as an attribute of its name),
+ * and for a parameter that is itself an estimator its own as KEY__NAME. */
+static void generic_params(json_t *o, const char *prefix, const bv *state, int depth) {
+    for (size_t k = 0; state && k < state->u.seq.n; k++) {
+        const bv *key = state->u.seq.items[2 * k], *val = state->u.seq.items[2 * k + 1];
+        if (!is_param_name(key)) continue;
+        char name[512];
+        snprintf(name, sizeof name, "%s%.*s", prefix, (int)key->u.s.n, (const char *)key->u.s.p);
+        json_object_set_new(o, name, cli_param_json(val));
+        if (depth < EST_DEPTH && is_estimator(val)) {
+            char sub[520];
+            snprintf(sub, sizeof sub, "%s__", name);
+            generic_params(o, sub, state_of(val), depth + 1);
+        }
+    }
+}
+
+/* A pipeline's first (or last) step estimator, or NULL. */
+static const bv *pipeline_step(const bv *state, int last) {
+    const bv *steps = bv_dict_get(state, "steps");
+    if (!steps || (steps->kind != BRINE_LIST && steps->kind != BRINE_TUPLE) || !steps->u.seq.n) return NULL;
+    const bv *step = steps->u.seq.items[last ? steps->u.seq.n - 1 : 0];
+    if (!step || (step->kind != BRINE_TUPLE && step->kind != BRINE_LIST) || step->u.seq.n != 2) return NULL;
+    return step->u.seq.items[1];
+}
+
+static json_t *int_or_null(const bv *v) {
+    int64_t i;
+    return v && be_get_int(v, &i) ? json_integer((json_int_t)i) : NULL;
+}
+
+/* n_features_in_, else n_features_ (old files), else a pipeline's first
+ * step, else the width of coef_. */
+static json_t *generic_n_features(const bv *est, int depth) {
+    const bv *state = state_of(est);
+    if (!state || depth > EST_DEPTH) return json_null();
+    json_t *j = int_or_null(bv_dict_get(state, "n_features_in_"));
+    if (!j) j = int_or_null(bv_dict_get(state, "n_features_"));
+    if (j) return j;
+    const bv *first = pipeline_step(state, 0);
+    if (first) return generic_n_features(first, depth + 1);
+    const bv_array *coef = be_array(bv_dict_get(state, "coef_"));
+    if (coef && (coef->ndim == 1 || coef->ndim == 2)) return json_integer((json_int_t)coef->shape[coef->ndim - 1]);
+    return json_null();
+}
+
+/* A fitted attribute of the estimator, or of a pipeline's first / last step. */
+static json_t *generic_attr(const bv *est, const char *key, int last, int depth) {
+    const bv *state = state_of(est);
+    if (!state || depth > EST_DEPTH) return json_null();
+    const bv *v = bv_dict_get(state, key);
+    if (v && v->kind != BRINE_NONE) return cli_param_json(v);
+    const bv *step = pipeline_step(state, last);
+    return step ? generic_attr(step, key, last, depth + 1) : json_null();
+}
+
+/* 2 when the file names numpy 2's numpy._core, 1 for numpy 1's numpy.core. */
+static json_t *numpy_major(const brine_file *f) {
+    int major = 0;
+    for (size_t k = 0; k < brine_file_global_count(f); k++) {
+        const char *mod = brine_file_global(f, k)->module;
+        if (!strcmp(mod, "numpy._core") || !strncmp(mod, "numpy._core.", 12)) major = 2;
+        else if (!major && (!strcmp(mod, "numpy.core") || !strncmp(mod, "numpy.core.", 11))) major = 1;
+    }
+    return major ? json_integer(major) : json_null();
+}
+
+/* Distinct sklearn.tree._tree.Tree objects in the graph and their nodes. */
+static void count_trees(const bv *root, size_t *trees, int64_t *nodes) {
+    seen_set s = {0};
+    size_t cap = 64, n = 0;
+    const bv **stack = malloc(cap * sizeof *stack);
+    *trees = 0;
+    *nodes = 0;
+    if (!stack) return;
+    stack[n++] = root;
+    seen(&s, root);
+    while (n) {
+        const bv *v = stack[--n];
+        const char *name = NULL;
+        const char *module = v->kind == BRINE_OBJECT ? brine_value_global(v, &name) : NULL;
+        int64_t count;
+        if (module && !strcmp(module, "sklearn.tree._tree") && !strcmp(name, "Tree")) {
+            (*trees)++;
+            if (be_get_int(bv_dict_get(state_of(v), "node_count"), &count) && count > 0) *nodes += count;
+        }
+        size_t total = child_count(v);
+        for (size_t i = 0; i < total; i++) {
+            text label = {{0}, 0};
+            const bv *c = child_at(v, i, &label);
+            if (!c || !child_count(c) || seen(&s, c)) continue;
+            if (n == cap) {
+                const bv **g = realloc(stack, 2 * cap * sizeof *stack);
+                if (!g) break;
+                stack = g;
+                cap *= 2;
+            }
+            stack[n++] = c;
+        }
+    }
+    free(stack);
+    seen_free(&s);
+}
+
+static json_t *sizes_json(const brine_file *f, const struct stat *st, int have_stat) {
+    size_t trees;
+    int64_t nodes;
+    count_trees(brine_file_root(f), &trees, &nodes);
+    json_t *o = json_object();
+    json_object_set_new(o, "trees", json_integer((json_int_t)trees));
+    json_object_set_new(o, "nodes", json_integer((json_int_t)nodes));
+    json_object_set_new(o, "bytes", have_stat ? json_integer((json_int_t)st->st_size) : json_null());
+    return o;
+}
+
+static json_t *model_feature_names(const brine_model *m) {
+    size_t n = brine_model_n_feature_names(m);
+    if (!n) return json_null();
+    json_t *a = json_array();
+    for (size_t k = 0; k < n; k++) json_array_append_new(a, cli_json_text(brine_model_feature_name(m, k)));
+    return a;
+}
+
+/* The estimator-level keys: from the typed model where brine loads one
+ * (its derived facts and sklearn's defaults), else from the state. */
+static void estimator_json(json_t *o, const char *path, const brine_file *f, const brine_model *m) {
+    const bv *root = brine_file_root(f);
+    int est = is_estimator(root);
+    const char *name = NULL, *module = est ? brine_value_global(root, &name) : NULL;
+    const bv *ver = est ? bv_dict_get(state_of(root), "_sklearn_version") : NULL;
+    char cls[512];
+    snprintf(cls, sizeof cls, "%s.%s", module ? module : "", name ? name : "");
+    json_object_set_new(o, "estimator", est ? cli_json_text(cls) : json_null());
+    json_object_set_new(o, "sklearn_version", ver && ver->kind == BRINE_STR ? cli_param_json(ver) : json_null());
+    json_object_set_new(o, "numpy", numpy_major(f));
+    if (m) {
+        json_object_set_new(o, "n_features_in", json_integer((json_int_t)brine_model_n_features_in(m)));
+        json_object_set_new(o, "feature_names_in", model_feature_names(m));
+        json_object_set_new(o, "classes", cli_model_classes(m));
+        json_object_set_new(o, "n_outputs", json_integer((json_int_t)brine_model_n_outputs(m)));
+        json_object_set_new(o, "params", cli_model_params(m));
+    } else if (est) {
+        json_t *params = json_object();
+        generic_params(params, "", state_of(root), 0);
+        json_object_set_new(o, "n_features_in", generic_n_features(root, 0));
+        json_object_set_new(o, "feature_names_in", generic_attr(root, "feature_names_in_", 0, 0));
+        json_object_set_new(o, "classes", generic_attr(root, "classes_", 1, 0));
+        json_t *outs = int_or_null(bv_dict_get(state_of(root), "n_outputs_"));
+        json_object_set_new(o, "n_outputs", outs ? outs : json_null());
+        json_object_set_new(o, "params", cli_json_sorted(params));
+    } else {
+        static const char *const keys[] = {"n_features_in", "feature_names_in", "classes", "n_outputs", "params"};
+        for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) json_object_set_new(o, keys[k], json_null());
+    }
+    struct stat st;
+    int have = stat(path, &st) == 0;
+    json_object_set_new(o, "sizes", sizes_json(f, &st, have));
+    char sha[BRINE_SHA256_HEX_SIZE];
+    brine_error err;
+    brine_error_clear(&err);
+    json_object_set_new(o, "sha256", brine_sha256_file(sha, path, &err) ? json_null() : json_string(sha));
+}
+
 static const char help[] =
     "usage: brine inspect FILE [--json] [--depth N] [--items N] [--trust MODULE:QUALNAME]... [--trust-file F]\n"
     "\n"
@@ -421,7 +610,12 @@ static const char help[] =
     "with its byte offset, and the object graph as an indented tree.  Shared references\n"
     "are shown as <ref #N>, never expanded twice.\n"
     "\n"
-    "  --json        one JSON object instead (documented in docs/inspect-json.md)\n"
+    "  --json        one JSON object instead (documented in docs/inspect-json.md): the\n"
+    "                container, the estimator (class, sklearn version, parameters,\n"
+    "                classes, sizes) and the file's SHA-256\n"
+    "  --strict-version\n"
+    "                a tree or forest whose sklearn version brine has not verified\n"
+    "                is an error (exit 2) instead of a warning\n"
     "  --depth N     levels of the tree to show (default 20)\n"
     "  --items N     items shown per container (default 20)\n";
 
@@ -454,7 +648,8 @@ static void print_text(const char *path, const brine_file *f, int depth, size_t 
     print_tree(brine_file_root(f), depth, items);
 }
 
-static void print_json(const char *path, const brine_file *f, int depth, size_t items, const brine_scan_report *r) {
+static void print_json(const char *path, const brine_file *f, int depth, size_t items, const brine_scan_report *r,
+                       const brine_model *m) {
     json_t *o = json_object();
     struct stat st;
     json_object_set_new(o, "file", cli_json_text(path));
@@ -477,6 +672,7 @@ static void print_json(const char *path, const brine_file *f, int depth, size_t 
     }
     json_object_set_new(o, "globals", globals);
     json_object_set_new(o, "refused", json_boolean(r != NULL));
+    estimator_json(o, path, f, m);
     json_object_set_new(o, "root", json_tree(brine_file_root(f), depth, items));
     char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
     if (s) puts(s);
@@ -488,9 +684,9 @@ int cmd_inspect(int argc, char **argv) {
     static const struct option opts[] = {
         {"json", no_argument, 0, 'j'}, {"depth", required_argument, 0, 'd'}, {"items", required_argument, 0, 'i'},
         {"trust", required_argument, 0, 't'}, {"trust-file", required_argument, 0, 'T'}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
+        {"strict-version", no_argument, 0, 'S'}, {0, 0, 0, 0},
     };
-    int as_json = 0, rc = 0, c;
+    int as_json = 0, rc = 0, c, strict = 0;
     long depth = 20, items = 20;
     cli_trust trust = {0};
     optind = 1;
@@ -498,6 +694,7 @@ int cmd_inspect(int argc, char **argv) {
     while (!rc && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'j': as_json = 1; break;
+        case 'S': strict = 1; break;
         case 'd': if ((depth = parse_count(optarg)) < 0) rc = cli_usage_error("inspect", "--depth takes a count"); break;
         case 'i': if ((items = parse_count(optarg)) < 0) rc = cli_usage_error("inspect", "--items takes a count"); break;
         case 't': rc = cli_trust_add(&trust, optarg, "inspect"); break;
@@ -525,10 +722,22 @@ int cmd_inspect(int argc, char **argv) {
          * the scanner builds the same graph with inert placeholders. */
         brine_error ignored;
         brine_error_clear(&ignored);
-        if (err.status == BRINE_E_GLOBAL && !brine_scan(&refused, path, &lo, &ignored) && brine_scan_file(refused))
-            (as_json ? print_json : print_text)(path, brine_scan_file(refused), (int)depth, (size_t)items, refused);
+        if (err.status == BRINE_E_GLOBAL && !brine_scan(&refused, path, &lo, &ignored) && brine_scan_file(refused)) {
+            if (as_json) print_json(path, brine_scan_file(refused), (int)depth, (size_t)items, refused, NULL);
+            else print_text(path, brine_scan_file(refused), (int)depth, (size_t)items, refused);
+        }
     } else {
-        (as_json ? print_json : print_text)(path, f, (int)depth, (size_t)items, NULL);
+        /* A tree or forest brine models gives the derived facts; any other
+         * file is shown as it is, so a model that fails to load is no error. */
+        brine_model *m = NULL;
+        brine_error ignored;
+        brine_error_clear(&ignored);
+        if (brine_model_from_file(&m, f, &ignored)) m = NULL;
+        rc = strict ? cli_version_check("inspect", path, m, 1) : 0;
+        if (!rc && as_json) print_json(path, f, (int)depth, (size_t)items, NULL, m);
+        else if (!rc) print_text(path, f, (int)depth, (size_t)items, NULL);
+        if (!rc) cli_version_check("inspect", path, m, 0);
+        brine_model_free(m);
     }
     brine_scan_report_free(refused);
     brine_file_free(f);

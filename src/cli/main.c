@@ -17,6 +17,8 @@ static const char usage[] =
     "  predict MODEL INPUT [--method M] [-o FILE]\n"
     "                                   run a fitted tree or forest on CSV or .npy rows\n"
     "  scan FILE... [--json]            what each file would do to a Python that loads it\n"
+    "  registry [--registry DIR] add|list|show|promote|rollback|path|verify ...\n"
+    "                                   a directory of versioned models with stages\n"
     "\n"
     "  brine COMMAND --help             options of a command\n"
     "  brine --version                  print the version\n";
@@ -39,6 +41,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "convert")) return cmd_convert(argc - 1, argv + 1);
     if (!strcmp(cmd, "predict")) return cmd_predict(argc - 1, argv + 1);
     if (!strcmp(cmd, "scan")) return cmd_scan(argc - 1, argv + 1);
+    if (!strcmp(cmd, "registry")) return cmd_registry(argc - 1, argv + 1);
     fprintf(stderr, "brine: unknown command '%s' (see 'brine --help')\n", cmd);
     return EXIT_USAGE;
 }

@@ -39,6 +39,8 @@ static const char help[] =
     "                    (the leaf index per tree)\n"
     "  -o, --output F    write to F instead of stdout; F ending in .npy gives NumPy\n"
     "                    format (labels keep their dtype, strings become a U array)\n"
+    "  --threads N       threads over blocks of rows (default: one per CPU; the\n"
+    "                    answers are the same for every N)\n"
     "  --trust M:Q       admit an unknown global as an inert object (repeatable)\n"
     "  --trust-file F    one MODULE:QUALNAME per line, # comments\n";
 
@@ -473,12 +475,14 @@ static int write_output(const char *path, const brine_model *m, const brine_pred
 typedef struct options {
     const char *model, *input, *output;
     brine_method method;
+    int threads; /* --threads; 0: one per CPU */
     cli_trust trust;
 } options;
 
 static int parse_options(int argc, char **argv, options *o) {
     static const struct option longs[] = {
         {"method", required_argument, 0, 'm'},    {"output", required_argument, 0, 'o'},
+        {"threads", required_argument, 0, 'j'},
         {"trust", required_argument, 0, 't'},     {"trust-file", required_argument, 0, 'T'},
         {"help", no_argument, 0, 'h'},            {0, 0, 0, 0},
     };
@@ -493,6 +497,13 @@ static int parse_options(int argc, char **argv, options *o) {
             if (brine_method_parse(&o->method, optarg, &err)) rc = cli_usage_error(cmd, "%s", err.message);
             break;
         case 'o': o->output = optarg; break;
+        case 'j': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (!*optarg || *end || v < 1 || v > 1024) rc = cli_usage_error(cmd, "--threads takes 1..1024, not '%s'", optarg);
+            else o->threads = (int)v;
+            break;
+        }
         case 't': rc = cli_trust_add(&o->trust, optarg, cmd); break;
         case 'T': rc = cli_trust_file(&o->trust, optarg, cmd); break;
         case 'h': fputs(help, stdout); return -1;
@@ -518,7 +529,9 @@ static int run(const options *o, const brine_model *m) {
     else if (!rc) rc = read_csv(o->input, m, in.data, in.size, &x);
     brine_error err;
     brine_error_clear(&err);
-    if (!rc && brine_model_predict(&p, m, o->method, x.x, x.n_rows, x.n_cols, &err)) {
+    brine_predict_options po = BRINE_PREDICT_OPTIONS_INIT;
+    po.n_threads = o->threads ? o->threads : BRINE_THREADS_ALL;
+    if (!rc && brine_predict(&p, m, o->method, x.x, BRINE_DTYPE_FLOAT64, x.n_rows, x.n_cols, &po, &err)) {
         cli_report(cmd, o->input, &err);
         rc = EXIT_ERROR; /* the input was checked above; what is left is not a usage error */
     }

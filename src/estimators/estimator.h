@@ -98,6 +98,8 @@ struct brine_model {
 typedef struct be_input {
     const float *x; /* n_rows * n_cols, row-major */
     size_t n_rows, n_cols;
+    int n_threads;  /* threads over row blocks (fast.c); 1 = the caller's only */
+    int reference;  /* 1: the straightforward path (be_tree_apply row by row) */
 } be_input;
 
 typedef struct be_save be_save; /* a graph being built for writing (save.c) */
@@ -199,6 +201,10 @@ typedef struct be_tree {
     double *impurity;
     int64_t *n_node_samples;
     double *weighted_n_node_samples;
+    /* The inference layout (fast.c), built at load. */
+    struct be_fnode *fast; /* node_count compact nodes, breadth-first, children adjacent */
+    int32_t *fast_orig;    /* compact index -> node index */
+    uint32_t depth;        /* edges on the longest root-to-leaf path */
 } be_tree;
 
 /* What the estimator around a Tree object says it must look like. */
@@ -213,6 +219,9 @@ typedef struct be_tree_spec {
 
 /* Loads and validates a sklearn.tree._tree.Tree object. */
 brine_status be_tree_load(brine_model *m, const bv *tree, const be_tree_spec *spec, be_tree **out, brine_error *err);
+/* Completes a tree built in memory (by training) whose nodes and values
+ * are filled: what predicting needs beyond them, as be_tree_load does. */
+brine_status be_tree_finish(brine_model *m, be_tree *t, const be_tree_spec *spec, brine_error *err);
 /* BRINE_E_UNSUPPORTED unless t kept what writing it back needs. */
 brine_status be_tree_savable(const brine_model *m, const be_tree *t, const char *field, brine_error *err);
 /* Index of the leaf that row x (float32, model width) reaches. */
@@ -223,6 +232,27 @@ double be_pairwise_sum(const double *a, size_t n);
 size_t be_argmax(const double *a, size_t n);
 /* Whether classifier values are fractions: by version, else -1. */
 int be_tree_fractions_by_version(const brine_model *m);
+
+/* ------------------------------------------- the inference engine (fast.c) */
+
+/* A compact node: children at next and next + 1; a leaf loops to itself
+ * (next == its own index, thr +inf), so rows can walk in lockstep. */
+typedef struct be_fnode {
+    float thr;        /* be_fast_threshold of the node's float64 threshold */
+    uint32_t feature;
+    uint32_t next;
+} be_fnode;
+
+/* The largest float <= t (-inf below float's range, NaN for NaN): for every
+ * float x, x <= t exactly when x <= be_fast_threshold(t). */
+float be_fast_threshold(double t);
+/* Builds t->fast, t->fast_orig and t->depth (in m's arena). */
+brine_status be_fast_build(brine_model *m, be_tree *t, brine_error *err);
+/* Predicts with trees[0..n) over row blocks on in->n_threads threads: a
+ * forest (1: means over trees, in tree order) or a single tree (0).  out
+ * is already sized by the caller. */
+brine_status be_engine_run(const brine_model *m, brine_method method, const be_input *in, be_tree *const *trees,
+                           size_t n, int forest, brine_prediction *out, brine_error *err);
 
 /* ------------------------------------------------- forests (forest.c) */
 
@@ -320,6 +350,9 @@ bv *be_s_tree(be_save *s, const be_tree *t);
  * feature names; 0 for the model itself. */
 bv *be_s_tree_estimator(be_save *s, const char *cls, const be_params *params, int64_t max_features,
                         const be_tree *t, int member);
+/* sklearn's default of parameter name for estimator class cls (short
+ * name), allocated from a; NULL when out of memory. */
+bv *be_param_default(bp_arena *a, const char *name, const char *cls);
 /* The module that defines cls ("sklearn.tree._classes", ...). */
 const char *be_class_module(const char *cls);
 /* 1 when the model holds any oob_* attribute to write back. */

@@ -174,70 +174,11 @@ static brine_status forest_load(brine_model *m, const bv *state, brine_error *er
 
 /* ---------------------------------------------------------- predicting */
 
-/* Sum of the trees' predict_proba rows, in tree order, over len(trees). */
-static void mean_proba(const be_forest *f, const be_input *in, size_t cols, double *out) {
-    const be_tree *t0 = f->trees[0];
-    size_t no = t0->n_outputs;
-    for (size_t j = 0; j < f->n; j++) {
-        const be_tree *t = f->trees[j];
-        for (size_t r = 0; r < in->n_rows; r++) {
-            size_t leaf = be_tree_apply(t, in->x + r * in->n_cols);
-            double *row = out + r * cols;
-            for (size_t k = 0; k < no; k++) {
-                const double *p = t->proba + (leaf * no + k) * t->max_classes;
-                for (size_t c = 0; c < f->n_classes[k]; c++) row[c] += p[c];
-                row += f->n_classes[k];
-            }
-        }
-    }
-    const double n = (double)f->n;
-    for (size_t i = 0; i < in->n_rows * cols; i++) out[i] /= n;
-}
-
-static void mean_value(const be_forest *f, const be_input *in, size_t no, double *out) {
-    for (size_t j = 0; j < f->n; j++) {
-        const be_tree *t = f->trees[j];
-        for (size_t r = 0; r < in->n_rows; r++) {
-            size_t leaf = be_tree_apply(t, in->x + r * in->n_cols);
-            for (size_t k = 0; k < no; k++) out[r * no + k] += t->value[(leaf * no + k) * t->max_classes];
-        }
-    }
-    const double n = (double)f->n;
-    for (size_t i = 0; i < in->n_rows * no; i++) out[i] /= n;
-}
-
+/* Means over the trees in estimator order, as sklearn sums them (fast.c). */
 static brine_status forest_predict(const brine_model *m, brine_method method, const be_input *in,
                                    brine_prediction *out, brine_error *err) {
     const be_forest *f = m->impl;
-    size_t no = m->n_outputs;
-    if (method == BRINE_METHOD_APPLY) {
-        for (size_t j = 0; j < f->n; j++)
-            for (size_t r = 0; r < in->n_rows; r++)
-                out->indices[r * f->n + j] = (int64_t)be_tree_apply(f->trees[j], in->x + r * in->n_cols);
-        return BRINE_OK;
-    }
-    if (!m->cls->classifier) {
-        mean_value(f, in, no, out->values);
-        return BRINE_OK;
-    }
-    if (method == BRINE_METHOD_PREDICT_PROBA) {
-        mean_proba(f, in, out->n_columns, out->values);
-        return BRINE_OK;
-    }
-    size_t cols = 0;
-    for (size_t k = 0; k < no; k++) cols += f->n_classes[k];
-    double *proba = calloc(in->n_rows * cols + 1, sizeof *proba);
-    if (!proba) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu rows", in->n_rows);
-    mean_proba(f, in, cols, proba);
-    for (size_t r = 0; r < in->n_rows; r++) {
-        const double *row = proba + r * cols;
-        for (size_t k = 0; k < no; k++) {
-            out->indices[r * no + k] = (int64_t)be_argmax(row, f->n_classes[k]);
-            row += f->n_classes[k];
-        }
-    }
-    free(proba);
-    return BRINE_OK;
+    return be_engine_run(m, method, in, f->trees, f->n, 1, out, err);
 }
 
 /* ------------------------------------------------------------- saving */

@@ -3,10 +3,12 @@
  * byte order, class tables, feature names, the _sklearn_version, and the
  * input checks sklearn makes before predicting. */
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "estimators/estimator.h"
 #include "io/error.h"
@@ -505,7 +507,25 @@ brine_status brine_model_load(brine_model **out, const char *path, const brine_l
     brine_status st = brine_file_open(&f, path, opts, err);
     if (!st) st = brine_model_from_file(out, f, err);
     brine_file_free(f);
+    if (!st && opts && opts->strict_version && !brine_model_version_verified(*out)) {
+        const char *v[32];
+        char list[256] = "";
+        size_t n = be_layout_versions((*out)->short_name, v, 32), used = 0;
+        for (size_t k = 0; k < n && k < 32 && used < sizeof list; k++)
+            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", k ? ", " : "", v[k]);
+        st = be_fail_status(err, BRINE_E_UNSUPPORTED, *out,
+                            "the file was written by scikit-learn %s; brine has verified this estimator's layout "
+                            "only at %s, and the strict version policy refuses others",
+                            (*out)->sklearn_version ? (*out)->sklearn_version : "before 0.18 (no _sklearn_version)",
+                            n ? list : "no version");
+        brine_model_free(*out);
+        *out = NULL;
+    }
     return st;
+}
+
+int brine_model_version_verified(const brine_model *m) {
+    return m && m->sklearn_version && be_layout_find(m->short_name, m->sklearn_version) != NULL;
 }
 
 void brine_model_free(brine_model *m) {
@@ -592,7 +612,25 @@ static brine_status convert_input(const brine_model *m, const double *X, size_t 
     return BRINE_OK;
 }
 
-static brine_status check_call(const brine_model *m, brine_method method, const double *X, size_t n_rows,
+/* The same checks on float32 input, which is used in place. */
+static brine_status check_input32(const brine_model *m, const float *x, size_t n_rows, size_t n_cols,
+                                  brine_error *err) {
+    size_t cells = n_rows * n_cols;
+    int bad = 0;
+    for (size_t i = 0; i < cells; i++) bad |= isinf(x[i]) || (isnan(x[i]) && !m->allow_nan);
+    if (!bad) return BRINE_OK;
+    for (size_t i = 0;; i++) {
+        if (!isinf(x[i]) && !(isnan(x[i]) && !m->allow_nan)) continue;
+        if (isinf(x[i]))
+            return be_fail_status(err, BRINE_E_ARGUMENT, m, "X[%zu, %zu] is infinite; sklearn refuses infinity",
+                                  i / n_cols, i % n_cols);
+        return be_fail_status(err, BRINE_E_ARGUMENT, m,
+                              "X[%zu, %zu] is NaN; this model predates sklearn 1.3 and has no path for missing values",
+                              i / n_cols, i % n_cols);
+    }
+}
+
+static brine_status check_call(const brine_model *m, brine_method method, const void *X, size_t n_rows,
                                size_t n_cols, size_t *cols, brine_error *err) {
     if (!m) return bi_fail(err, BRINE_E_ARGUMENT, -1, "model is NULL");
     if (!brine_method_name(method)) return bi_fail(err, BRINE_E_ARGUMENT, -1, "unknown method %d", (int)method);
@@ -627,22 +665,44 @@ static brine_prediction *prediction_new(const brine_model *m, brine_method metho
     return p;
 }
 
-brine_status brine_model_predict(brine_prediction **out, const brine_model *m, brine_method method, const double *X,
-                                 size_t n_rows, size_t n_cols, brine_error *err) {
+static int online_cpus(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 && n < 4096 ? (int)n : 1;
+}
+
+static brine_status check_options(const brine_predict_options *o, brine_dtype dtype, brine_error *err) {
+    if (o->version != BRINE_PREDICT_OPTIONS_VERSION)
+        return bi_fail(err, BRINE_E_ARGUMENT, -1, "unknown brine_predict_options version %u", o->version);
+    if (o->n_threads < 0 && o->n_threads != BRINE_THREADS_ALL)
+        return bi_fail(err, BRINE_E_ARGUMENT, -1, "n_threads is %d (expected >= 0 or BRINE_THREADS_ALL)", o->n_threads);
+    if (dtype != BRINE_DTYPE_FLOAT32 && dtype != BRINE_DTYPE_FLOAT64)
+        return bi_fail(err, BRINE_E_ARGUMENT, -1, "unknown dtype %d", (int)dtype);
+    return BRINE_OK;
+}
+
+brine_status brine_predict(brine_prediction **out, const brine_model *m, brine_method method, const void *rows,
+                           brine_dtype dtype, size_t n_rows, size_t n_cols, const brine_predict_options *opts,
+                           brine_error *err) {
     if (!out) return bi_fail(err, BRINE_E_ARGUMENT, -1, "out is NULL");
     *out = NULL;
+    const brine_predict_options defaults = BRINE_PREDICT_OPTIONS_INIT;
+    const brine_predict_options *o = opts ? opts : &defaults;
     size_t cols = 0;
-    brine_status st = check_call(m, method, X, n_rows, n_cols, &cols, err);
+    brine_status st = check_options(o, dtype, err);
+    if (!st) st = check_call(m, method, rows, n_rows, n_cols, &cols, err);
     if (st) return st;
-    float *x = malloc((n_rows * n_cols + 1) * sizeof *x);
+    float *x = NULL;
     brine_prediction *p = prediction_new(m, method, n_rows, cols);
-    if (!x || !p) {
+    if (dtype == BRINE_DTYPE_FLOAT64) x = malloc((n_rows * n_cols + 1) * sizeof *x);
+    if (!p || (dtype == BRINE_DTYPE_FLOAT64 && !x)) {
         st = bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu rows", n_rows);
         goto done;
     }
-    st = convert_input(m, X, n_rows, n_cols, x, err);
+    if (dtype == BRINE_DTYPE_FLOAT64) st = convert_input(m, rows, n_rows, n_cols, x, err);
+    else st = check_input32(m, rows, n_rows, n_cols, err);
     if (st) goto done;
-    be_input in = {x, n_rows, n_cols};
+    be_input in = {x ? x : rows, n_rows, n_cols, o->n_threads == BRINE_THREADS_ALL ? online_cpus() : o->n_threads,
+                   o->reference};
     st = m->cls->family->predict(m, method, &in, p, err);
 done:
     free(x);
@@ -651,6 +711,69 @@ done:
         p = NULL;
     }
     *out = p;
+    return st;
+}
+
+brine_status brine_model_predict(brine_prediction **out, const brine_model *m, brine_method method, const double *X,
+                                 size_t n_rows, size_t n_cols, brine_error *err) {
+    return brine_predict(out, m, method, X, BRINE_DTYPE_FLOAT64, n_rows, n_cols, NULL, err);
+}
+
+/* ---------------------------------------------------------- many files */
+
+typedef struct load_job {
+    brine_model **models;
+    brine_error *errors;
+    brine_status *status;
+    const char *const *paths;
+    const brine_load_options *opts;
+    size_t n, w, nt; /* worker w of nt takes files w, w + nt, ... */
+} load_job;
+
+static void *load_work(void *arg) {
+    const load_job *j = arg;
+    for (size_t i = j->w; i < j->n; i += j->nt) {
+        brine_error e;
+        brine_error_clear(&e);
+        j->status[i] = brine_model_load(&j->models[i], j->paths[i], j->opts, &e);
+        if (j->errors) j->errors[i] = e;
+    }
+    return NULL;
+}
+
+brine_status brine_model_load_many(brine_model **models_out, brine_error *errors_out, const char *const *paths,
+                                   size_t n, const brine_load_options *opts, int n_threads) {
+    if (n && (!models_out || !paths)) return BRINE_E_ARGUMENT;
+    if (n_threads < 0 && n_threads != BRINE_THREADS_ALL) return BRINE_E_ARGUMENT;
+    size_t nt = n_threads > 0 ? (size_t)n_threads : (size_t)online_cpus();
+    if (nt > n) nt = n ? n : 1;
+    brine_status *status = calloc(n + 1, sizeof *status);
+    load_job *jobs = calloc(nt, sizeof *jobs);
+    pthread_t *tids = calloc(nt, sizeof *tids);
+    char *started = calloc(nt, 1);
+    brine_status st = BRINE_OK;
+    if (!status || !jobs || !tids || !started) {
+        for (size_t i = 0; i < n; i++) {
+            models_out[i] = NULL;
+            if (errors_out) bi_fail(&errors_out[i], BRINE_E_NOMEM, -1, "out of memory starting the loads");
+        }
+        st = n ? BRINE_E_NOMEM : BRINE_OK;
+        goto done;
+    }
+    for (size_t w = 0; w < nt; w++) jobs[w] = (load_job){models_out, errors_out, status, paths, opts, n, w, nt};
+    /* A thread that cannot start leaves its files to the calling thread. */
+    for (size_t w = 1; w < nt; w++) started[w] = pthread_create(&tids[w], NULL, load_work, &jobs[w]) == 0;
+    load_work(&jobs[0]);
+    for (size_t w = 1; w < nt; w++) {
+        if (started[w]) pthread_join(tids[w], NULL);
+        else load_work(&jobs[w]);
+    }
+    for (size_t i = 0; i < n && !st; i++) st = status[i];
+done:
+    free(status);
+    free(jobs);
+    free(tids);
+    free(started);
     return st;
 }
 

@@ -37,7 +37,33 @@ typedef struct node_layout {
     const bv_dtype *field[F_COUNT]; /* NULL when absent */
     size_t offset[F_COUNT];
     size_t itemsize;
+    char native[F_COUNT]; /* 'q' int64, 'i' int32, 'd' float64 in host order; 0 otherwise */
 } node_layout;
+
+static int host_little(void) {
+    const uint16_t one = 1;
+    uint8_t b;
+    memcpy(&b, &one, 1);
+    return b == 1;
+}
+
+/* Whether items of dt can be read with a plain load on this host. */
+static int host_order(const bv_dtype *dt) {
+    return dt->byteorder == '=' || dt->byteorder == '|' || (dt->byteorder == '<') == host_little();
+}
+
+/* The fast reading of each field, so loading a forest of a million nodes
+ * costs loads rather than byte-by-byte decoding. */
+static void find_native(node_layout *lay) {
+    for (int k = 0; k < F_COUNT; k++) {
+        const bv_dtype *fd = lay->field[k];
+        lay->native[k] = 0;
+        if (!fd || !host_order(fd)) continue;
+        if (fd->kind == 'i' && fd->itemsize == 8) lay->native[k] = 'q';
+        else if (fd->kind == 'i' && fd->itemsize == 4) lay->native[k] = 'i';
+        else if (fd->kind == 'f' && fd->itemsize == 8) lay->native[k] = 'd';
+    }
+}
 
 static int field_type_ok(const bv_dtype *dt, char kind) {
     if (dt->nfields || dt->subarray_base) return 0;
@@ -76,17 +102,22 @@ static brine_status find_fields(brine_model *m, const be_tree_spec *spec, const 
     for (int k = 0; k < F_COUNT; k++)
         if (node_fields[k].need == NEEDED && !lay->field[k])
             return be_fail(err, m, "%s.nodes records lack the field %s", spec->field, node_fields[k].name);
+    find_native(lay);
     return BRINE_OK;
 }
 
 /* The record's field k as an int64 or a double. */
 static int64_t rec_int(const node_layout *lay, const uint8_t *rec, int k) {
     int64_t v;
+    int32_t v32;
+    if (lay->native[k] == 'q') return memcpy(&v, rec + lay->offset[k], 8), v;
+    if (lay->native[k] == 'i') return memcpy(&v32, rec + lay->offset[k], 4), v32;
     return be_item_int(lay->field[k], rec + lay->offset[k], &v) ? v : INT64_MIN;
 }
 
 static double rec_double(const node_layout *lay, const uint8_t *rec, int k) {
     double v;
+    if (lay->native[k] == 'd') return memcpy(&v, rec + lay->offset[k], 8), v;
     return be_item_double(lay->field[k], rec + lay->offset[k], &v) ? v : NAN;
 }
 
@@ -303,7 +334,8 @@ static brine_status read_values(brine_model *m, const be_tree_spec *spec, const 
     size_t cells = (size_t)a->count;
     t->value = be_alloc(m, cells ? cells : 1, sizeof *t->value);
     if (!t->value) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %s.values", spec->field);
-    for (size_t i = 0; i < cells; i++) be_array_double(a, i, &t->value[i]);
+    if (host_order(a->dtype->u.dt)) memcpy(t->value, a->data, cells * sizeof *t->value);
+    else for (size_t i = 0; i < cells; i++) be_array_double(a, i, &t->value[i]);
     return BRINE_OK;
 }
 
@@ -351,6 +383,11 @@ int be_tree_fractions_by_version(const brine_model *m) {
     return 0;
 }
 
+brine_status be_tree_finish(brine_model *m, be_tree *t, const be_tree_spec *spec, brine_error *err) {
+    brine_status st = spec->classifier ? derive_classes(m, spec, t, err) : BRINE_OK;
+    return st ? st : be_fast_build(m, t, err);
+}
+
 brine_status be_tree_load(brine_model *m, const bv *tree, const be_tree_spec *spec, be_tree **out, brine_error *err) {
     *out = NULL;
     const char *name = NULL;
@@ -380,6 +417,7 @@ brine_status be_tree_load(brine_model *m, const bv *tree, const be_tree_spec *sp
     if ((st = check_shape(m, spec, t, err))) return st;
     if ((st = read_values(m, spec, bv_dict_get(state, "values"), t, err))) return st;
     if (spec->classifier && (st = derive_classes(m, spec, t, err))) return st;
+    if ((st = be_fast_build(m, t, err))) return st;
     *out = t;
     return BRINE_OK;
 }
@@ -427,27 +465,8 @@ static brine_status tree_model_load(brine_model *m, const bv *state, brine_error
 
 static brine_status tree_model_predict(const brine_model *m, brine_method method, const be_input *in,
                                        brine_prediction *out, brine_error *err) {
-    const be_tree *t = m->impl;
-    size_t no = t->n_outputs, mc = t->max_classes;
-    for (size_t r = 0; r < in->n_rows; r++) {
-        size_t leaf = be_tree_apply(t, in->x + r * in->n_cols);
-        if (method == BRINE_METHOD_APPLY) {
-            out->indices[r] = (int64_t)leaf;
-        } else if (method == BRINE_METHOD_PREDICT_PROBA) {
-            double *row = out->values + r * out->n_columns;
-            for (size_t k = 0; k < no; k++) {
-                memcpy(row, t->proba + (leaf * no + k) * mc, t->n_classes[k] * sizeof *row);
-                row += t->n_classes[k];
-            }
-        } else {
-            for (size_t k = 0; k < no; k++) {
-                if (m->cls->classifier) out->indices[r * no + k] = t->top[leaf * no + k];
-                else out->values[r * no + k] = t->value[(leaf * no + k) * mc];
-            }
-        }
-    }
-    (void)err;
-    return BRINE_OK;
+    be_tree *t = m->impl;
+    return be_engine_run(m, method, in, &t, 1, 0, out, err);
 }
 
 /* ------------------------------------------------------------- saving */

@@ -15,8 +15,10 @@
 #include <limits.h>
 #include <lz4frame.h>
 #include <lzma.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "error.h"
@@ -470,7 +472,149 @@ static brine_status enc_internal(brine_error *err, const char *name) {
     return bi_fail(err, BRINE_E_NOMEM, -1, "the %s encoder failed unexpectedly", name);
 }
 
+/* ---------------------------------------------- parallel zlib and gzip
+ * Large inputs are cut into chunks that threads deflate at once, as pigz
+ * does: each chunk a raw deflate stream primed with the 32 KiB before it
+ * (so matches reach back as in one stream and the size stays within a few
+ * bytes per chunk of zlib's), ended by a sync flush on a byte boundary, the
+ * last by the final block.  Concatenated behind one zlib or gzip header and
+ * a trailer with the checksums combined (adler32_combine, crc32_combine),
+ * they are one standard stream that any inflater reads. */
+
+#define PAR_CHUNK ((size_t)1 << 20)
+#define PAR_MIN (4 * PAR_CHUNK)
+#define PAR_WINDOW ((size_t)32 * 1024)
+#define PAR_THREADS_MAX 64
+
+typedef struct pchunk {
+    const uint8_t *in;
+    size_t n, dict; /* bytes, and bytes of dictionary before in */
+    int last, level, gzip;
+    uint8_t *out;
+    size_t out_len;
+    uLong check;    /* adler32 or crc32 of the chunk */
+    int failed;
+} pchunk;
+
+typedef struct pjob {
+    pchunk *chunks;
+    size_t n, w, nt;
+} pjob;
+
+static void pchunk_deflate(pchunk *c) {
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    c->failed = 1;
+    c->check = c->gzip ? crc32(0L, Z_NULL, 0) : adler32(0L, Z_NULL, 0);
+    for (size_t p = 0; p < c->n;) { /* the checksums take uInt lengths */
+        uInt k = (uInt)min_size(c->n - p, FEED_MAX);
+        c->check = c->gzip ? crc32(c->check, c->in + p, k) : adler32(c->check, c->in + p, k);
+        p += k;
+    }
+    if (deflateInit2(&zs, c->level, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) return;
+    size_t cap = deflateBound(&zs, (uLong)c->n) + 16;
+    c->out = malloc(cap);
+    if (c->out && (!c->dict || deflateSetDictionary(&zs, c->in - c->dict, (uInt)c->dict) == Z_OK)) {
+        zs.next_in = (Bytef *)c->in;
+        zs.avail_in = (uInt)c->n;
+        zs.next_out = c->out;
+        zs.avail_out = (uInt)cap;
+        int rc = deflate(&zs, c->last ? Z_FINISH : Z_SYNC_FLUSH);
+        c->out_len = cap - zs.avail_out;
+        c->failed = zs.avail_in != 0 || (c->last ? rc != Z_STREAM_END : rc != Z_OK);
+    }
+    deflateEnd(&zs);
+}
+
+static void *pjob_run(void *arg) {
+    const pjob *j = arg;
+    for (size_t i = j->w; i < j->n; i += j->nt) pchunk_deflate(&j->chunks[i]);
+    return NULL;
+}
+
+static int online_threads(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > PAR_THREADS_MAX ? PAR_THREADS_MAX : (int)n;
+}
+
+static void put_be32(uint8_t *p, uint32_t v) {
+    for (int k = 0; k < 4; k++) p[k] = (uint8_t)(v >> (24 - 8 * k));
+}
+
+static void put_le32(uint8_t *p, uint32_t v) {
+    for (int k = 0; k < 4; k++) p[k] = (uint8_t)(v >> (8 * k));
+}
+
+/* The zlib header zlib itself writes for a level (RFC 1950 FLEVEL), and
+ * gzip's with mtime 0 and OS 3, as zlib's deflateInit2 with a gzip wrapper. */
+static void par_header(bi_buf *out, int level, int gzip) {
+    if (gzip) {
+        static const uint8_t gz[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
+        uint8_t h[10];
+        memcpy(h, gz, sizeof h);
+        h[8] = level == 9 ? 2 : level == 1 ? 4 : 0;
+        bi_buf_put(out, h, sizeof h);
+        return;
+    }
+    unsigned flevel = level < 2 ? 0 : level < 6 ? 1 : level == 6 ? 2 : 3;
+    unsigned cmf = 0x78, flg = flevel << 6;
+    flg += 31 - (cmf * 256 + flg) % 31;
+    uint8_t h[2] = {(uint8_t)cmf, (uint8_t)flg};
+    bi_buf_put(out, h, 2);
+}
+
+static brine_status zlib_encode_parallel(enc *e, int level, int gzip, int nt, brine_error *err) {
+    const char *name = gzip ? "gzip" : "zlib";
+    size_t n = (e->size + PAR_CHUNK - 1) / PAR_CHUNK;
+    pchunk *chunks = calloc(n, sizeof *chunks);
+    pjob *jobs = calloc((size_t)nt, sizeof *jobs);
+    pthread_t *tids = calloc((size_t)nt, sizeof *tids);
+    char *started = calloc((size_t)nt, 1);
+    brine_status st = BRINE_OK;
+    if (!chunks || !jobs || !tids || !started) {
+        st = enc_nomem(err, name);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t at = i * PAR_CHUNK;
+        chunks[i] = (pchunk){e->in + at, min_size(PAR_CHUNK, e->size - at), at < PAR_WINDOW ? at : PAR_WINDOW,
+                             i + 1 == n, level, gzip, NULL, 0, 0, 0};
+    }
+    for (int w = 0; w < nt; w++) jobs[w] = (pjob){chunks, n, (size_t)w, (size_t)nt};
+    /* A thread that cannot start leaves its chunks to the calling thread. */
+    for (int w = 1; w < nt; w++) started[w] = pthread_create(&tids[w], NULL, pjob_run, &jobs[w]) == 0;
+    pjob_run(&jobs[0]);
+    for (int w = 1; w < nt; w++) {
+        if (started[w]) pthread_join(tids[w], NULL);
+        else pjob_run(&jobs[w]);
+    }
+    par_header(e->out, level, gzip);
+    uLong check = chunks[0].check;
+    for (size_t i = 0; i < n && !st; i++) {
+        if (chunks[i].failed) st = enc_internal(err, name);
+        else bi_buf_put(e->out, chunks[i].out, chunks[i].out_len);
+        if (i) check = gzip ? crc32_combine(check, chunks[i].check, (z_off_t)chunks[i].n)
+                            : adler32_combine(check, chunks[i].check, (z_off_t)chunks[i].n);
+    }
+    uint8_t tail[8];
+    if (gzip) put_le32(tail, (uint32_t)check), put_le32(tail + 4, (uint32_t)e->size); /* ISIZE: size mod 2^32 */
+    else put_be32(tail, (uint32_t)check);
+    if (!st) bi_buf_put(e->out, tail, gzip ? 8 : 4);
+    if (!st && !bi_buf_ok(e->out)) st = enc_nomem(err, name);
+    e->pos = e->size;
+done:
+    for (size_t i = 0; chunks && i < n; i++) free(chunks[i].out);
+    free(chunks);
+    free(jobs);
+    free(tids);
+    free(started);
+    return st;
+}
+
 static brine_status zlib_encode(enc *e, int level, int wbits, brine_error *err) {
+    int nt = online_threads();
+    if (nt > 1 && level > 0 && e->size >= PAR_MIN)
+        return zlib_encode_parallel(e, level, wbits > MAX_WBITS, nt, err);
     const char *name = wbits > MAX_WBITS ? "gzip" : "zlib";
     z_stream zs;
     memset(&zs, 0, sizeof zs);

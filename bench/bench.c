@@ -1,0 +1,212 @@
+/* bench.c — brine's side of the benchmarks (bench.py runs Python's side and
+ * compares).  Each subcommand prints one JSON object: medians in seconds,
+ * and where it predicts, the output written to a file so bench.py can check
+ * it against sklearn's bit for bit.
+ *
+ *   bench load MODEL [mmap] REPEATS
+ *   bench proba MODEL ROWS.npy THREADS REPEATS OUT.f64
+ *   bench single MODEL ROWS.npy REPEATS OUT.i64
+ *   bench save MODEL OUT COMPRESS REPEATS      (COMPRESS: 0 none, else zlib level)
+ *   bench many REPEATS MODEL...
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "brine.h"
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void die(const char *what, const brine_error *e) {
+    fprintf(stderr, "bench: %s: %s\n", what, e ? e->message : "failed");
+    exit(2);
+}
+
+/* A C-ordered little-endian float32 .npy of two dimensions (bench's own). */
+static float *read_rows(const char *path, size_t *rows, size_t *cols) {
+    FILE *f = fopen(path, "rb");
+    if (!f) die(path, NULL);
+    unsigned char head[10];
+    if (fread(head, 1, 10, f) != 10 || memcmp(head, "\x93NUMPY", 6)) die(path, NULL);
+    size_t hl = (size_t)head[8] | (size_t)head[9] << 8;
+    char *h = calloc(hl + 1, 1);
+    if (!h || fread(h, 1, hl, f) != hl || !strstr(h, "'<f4'") || strstr(h, "True")) die(path, NULL);
+    const char *s = strstr(h, "'shape': (");
+    if (!s || sscanf(s, "'shape': (%zu, %zu)", rows, cols) != 2) die(path, NULL);
+    float *x = malloc(*rows * *cols * sizeof *x);
+    if (!x || fread(x, sizeof *x, *rows * *cols, f) != *rows * *cols) die(path, NULL);
+    free(h);
+    fclose(f);
+    return x;
+}
+
+static brine_model *load(const char *path, int mmap) {
+    brine_load_options o = BRINE_LOAD_OPTIONS_INIT;
+    o.use_mmap = mmap;
+    brine_model *m;
+    brine_error e;
+    if (brine_model_load(&m, path, &o, &e)) die(path, &e);
+    return m;
+}
+
+static void write_out(const char *path, const void *p, size_t n) {
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(p, 1, n, f) != n || fclose(f)) die(path, NULL);
+}
+
+static int cmd_load(int argc, char **argv) {
+    int mmap = argc > 4 && !strcmp(argv[3], "mmap");
+    int reps = atoi(argv[argc - 1]);
+    double t[64];
+    if (reps < 1 || reps > 64) return 64;
+    for (int i = 0; i < reps; i++) {
+        double t0 = now();
+        brine_model *m = load(argv[2], mmap);
+        t[i] = now() - t0;
+        brine_model_free(m);
+    }
+    printf("{\"median\": %.9f}\n", median(t, reps));
+    return 0;
+}
+
+static brine_prediction *predict(const brine_model *m, brine_method method, const float *x, size_t rows,
+                                 size_t cols, int threads, int reference) {
+    brine_predict_options o = BRINE_PREDICT_OPTIONS_INIT;
+    o.n_threads = threads;
+    o.reference = reference;
+    brine_prediction *p;
+    brine_error e;
+    if (brine_predict(&p, m, method, x, BRINE_DTYPE_FLOAT32, rows, cols, &o, &e)) die("predict", &e);
+    return p;
+}
+
+/* Batch predict_proba; checks the fast path against the reference path and
+ * the thread count against one thread, byte for byte. */
+static int cmd_proba(int argc, char **argv) {
+    if (argc != 7) return 64;
+    size_t rows, cols;
+    brine_model *m = load(argv[2], 0);
+    float *x = read_rows(argv[3], &rows, &cols);
+    int threads = atoi(argv[4]), reps = atoi(argv[5]);
+    double t[64], tr;
+    if (reps < 1 || reps > 64) return 64;
+    brine_prediction *p = NULL;
+    for (int i = 0; i < reps; i++) {
+        brine_prediction_free(p);
+        double t0 = now();
+        p = predict(m, BRINE_METHOD_PREDICT_PROBA, x, rows, cols, threads, 0);
+        t[i] = now() - t0;
+    }
+    double t0 = now();
+    brine_prediction *ref = predict(m, BRINE_METHOD_PREDICT_PROBA, x, rows, cols, 1, 1);
+    tr = now() - t0;
+    brine_prediction *one = predict(m, BRINE_METHOD_PREDICT_PROBA, x, rows, cols, 1, 0);
+    size_t bytes = rows * p->n_columns * sizeof(double);
+    int same = !memcmp(p->values, ref->values, bytes) && !memcmp(p->values, one->values, bytes);
+    write_out(argv[6], p->values, bytes);
+    printf("{\"median\": %.9f, \"reference\": %.9f, \"same_as_reference\": %s}\n", median(t, reps), tr,
+           same ? "true" : "false");
+    brine_prediction_free(p);
+    brine_prediction_free(ref);
+    brine_prediction_free(one);
+    brine_model_free(m);
+    free(x);
+    return 0;
+}
+
+/* One row at a time through the C API, the way a service answers. */
+static int cmd_single(int argc, char **argv) {
+    if (argc != 6) return 64;
+    size_t rows, cols;
+    brine_model *m = load(argv[2], 0);
+    float *x = read_rows(argv[3], &rows, &cols);
+    int reps = atoi(argv[4]);
+    if (reps < 1) return 64;
+    double *t = malloc((size_t)reps * sizeof *t);
+    int64_t *labels = malloc((size_t)reps * sizeof *labels);
+    if (!t || !labels) return 2;
+    for (int i = 0; i < reps; i++) {
+        const float *row = x + ((size_t)i % rows) * cols;
+        double t0 = now();
+        brine_prediction *p = predict(m, BRINE_METHOD_PREDICT, row, 1, cols, 1, 0);
+        t[i] = now() - t0;
+        labels[i] = p->indices[0];
+        brine_prediction_free(p);
+    }
+    write_out(argv[5], labels, (size_t)reps * sizeof *labels);
+    printf("{\"median\": %.9f}\n", median(t, reps));
+    free(t);
+    free(labels);
+    brine_model_free(m);
+    free(x);
+    return 0;
+}
+
+static int cmd_save(int argc, char **argv) {
+    if (argc != 6) return 64;
+    brine_model *m = load(argv[2], 0);
+    int level = atoi(argv[4]), reps = atoi(argv[5]);
+    double t[64];
+    if (reps < 1 || reps > 64) return 64;
+    brine_model_save_options o = BRINE_MODEL_SAVE_OPTIONS_INIT;
+    o.file.format = BRINE_FORMAT_JOBLIB;
+    o.file.compression = level ? BRINE_COMPRESSION_ZLIB : BRINE_COMPRESSION_NONE;
+    o.file.level = level;
+    for (int i = 0; i < reps; i++) {
+        brine_error e;
+        double t0 = now();
+        if (brine_model_save(m, argv[3], &o, &e)) die("save", &e);
+        t[i] = now() - t0;
+    }
+    printf("{\"median\": %.9f}\n", median(t, reps));
+    brine_model_free(m);
+    return 0;
+}
+
+static int cmd_many(int argc, char **argv) {
+    if (argc < 4) return 64;
+    int reps = atoi(argv[2]);
+    size_t n = (size_t)(argc - 3);
+    double t[64];
+    if (reps < 1 || reps > 64) return 64;
+    brine_model **ms = calloc(n, sizeof *ms);
+    brine_error *es = calloc(n, sizeof *es);
+    if (!ms || !es) return 2;
+    for (int i = 0; i < reps; i++) {
+        double t0 = now();
+        brine_status st = brine_model_load_many(ms, es, (const char *const *)argv + 3, n, NULL, 0);
+        t[i] = now() - t0;
+        if (st) die("load_many", &es[0]);
+        for (size_t k = 0; k < n; k++) brine_model_free(ms[k]);
+    }
+    printf("{\"median\": %.9f}\n", median(t, reps));
+    free(ms);
+    free(es);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    int rc = 64;
+    if (argc > 2 && !strcmp(argv[1], "load")) rc = cmd_load(argc, argv);
+    else if (argc > 2 && !strcmp(argv[1], "proba")) rc = cmd_proba(argc, argv);
+    else if (argc > 2 && !strcmp(argv[1], "single")) rc = cmd_single(argc, argv);
+    else if (argc > 2 && !strcmp(argv[1], "save")) rc = cmd_save(argc, argv);
+    else if (argc > 2 && !strcmp(argv[1], "many")) rc = cmd_many(argc, argv);
+    if (rc == 64) fputs("usage: bench load|proba|single|save|many ... (see bench.c)\n", stderr);
+    return rc;
+}

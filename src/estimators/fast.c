@@ -1,0 +1,323 @@
+/* fast.c — the inference engine of trees and forests.
+ *
+ * At load each tree gets a compact copy of its nodes (be_fnode, 12 bytes):
+ * breadth-first so the top levels share cache lines, children adjacent so a
+ * decision is one add, the float64 threshold t replaced by the largest float
+ * t32 <= t.  Every input x is a float (sklearn converts X to float32), and
+ * for a float x:  x <= t  =>  x is a float not above t  =>  x <= t32; and
+ * x <= t32 <= t.  So `x <= t32` decides exactly as sklearn's
+ * `(double)x <= t`, also for t beyond float's range (t32 = FLT_MAX or -inf)
+ * and NaN thresholds (t32 NaN: both sides false).  A NaN *input* takes the
+ * side its node records (sklearn >= 1.3), which the compact nodes do not
+ * keep: blocks holding a NaN walk the loaded nodes (be_tree_apply).
+ *
+ * Prediction runs over blocks of rows: for each tree in estimator order,
+ * all rows of the block find their leaf (eight rows walk in lockstep, so
+ * their memory loads overlap), then each row adds that leaf's row.  Every
+ * output row therefore sums its trees in sklearn's order whatever the block
+ * or thread, and is bit-identical to the row-by-row path.  Threads take
+ * contiguous ranges of blocks; they share only the read-only model and
+ * write disjoint output rows. */
+#include <float.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "estimators/estimator.h"
+#include "io/error.h"
+
+/* Most rows per block, the unit of work of a thread (and of the scratch
+ * that predict of a classifier forest needs). */
+#define BLOCK_ROWS 16384
+/* Fewest rows worth a thread of their own. */
+#define MIN_SHARE 256
+/* Rows that walk a group of trees together: with 20 features 80 KiB. */
+#define SLICE_ROWS 4096
+/* Compact nodes of one group of trees: half of a common L2. */
+#define GROUP_BYTES ((size_t)512 * 1024)
+/* Rows walking one tree in lockstep. */
+#define LANES 8
+
+/* ------------------------------------------------------------- layout */
+
+float be_fast_threshold(double t) {
+    if (isnan(t)) return (float)t;
+    float f = (float)t; /* nearest; may round up, or overflow to +inf */
+    if ((double)f > t) f = nextafterf(f, -INFINITY);
+    return f;
+}
+
+brine_status be_fast_build(brine_model *m, be_tree *t, brine_error *err) {
+    size_t n = t->node_count;
+    t->fast = be_alloc(m, n, sizeof *t->fast);
+    t->fast_orig = be_alloc(m, n, sizeof *t->fast_orig);
+    uint32_t *depth = malloc(n * sizeof *depth);
+    if (!t->fast || !t->fast_orig || !depth) {
+        free(depth);
+        return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu tree nodes", n);
+    }
+    /* The loaded tree is checked to be one tree rooted at 0 (check_shape),
+     * so this breadth-first walk places every node exactly once. */
+    size_t placed = 1;
+    t->fast_orig[0] = 0;
+    depth[0] = 0;
+    t->depth = 0;
+    for (size_t c = 0; c < n && c < placed; c++) {
+        const be_node *nd = &t->nodes[t->fast_orig[c]];
+        be_fnode *q = &t->fast[c];
+        if (depth[c] > t->depth) t->depth = depth[c];
+        if (nd->left < 0 || placed + 2 > n) {
+            *q = (be_fnode){INFINITY, 0, (uint32_t)c};
+            continue;
+        }
+        *q = (be_fnode){be_fast_threshold(nd->threshold), (uint32_t)nd->feature, (uint32_t)placed};
+        t->fast_orig[placed] = nd->left;
+        t->fast_orig[placed + 1] = nd->right;
+        depth[placed] = depth[placed + 1] = depth[c] + 1;
+        placed += 2;
+    }
+    free(depth);
+    if (placed != n) return be_fail(err, m, "a tree's nodes do not form one tree"); /* check_shape said they do */
+    return BRINE_OK;
+}
+
+/* ---------------------------------------------------------- leaf finding */
+
+/* One step of one lane: to the child the row's value picks (a leaf stays). */
+#define STEP(k)                                                                              \
+    do {                                                                                     \
+        const be_fnode *q_ = &nd[a##k];                                                      \
+        a##k = q_->next + (uint32_t)!(x##k[q_->feature] <= q_->thr);                          \
+    } while (0)
+
+/* Leaves (node indices) of rows x[0..n) through the compact nodes: eight
+ * rows in lockstep, in registers, until all eight stand on leaves. */
+static void fast_leaves(const be_tree *t, const float *x, size_t n, size_t stride, int32_t *leaf) {
+    const be_fnode *nd = t->fast;
+    size_t r = 0;
+    for (; r + LANES <= n; r += LANES) {
+        const float *x0 = x + r * stride, *x1 = x0 + stride, *x2 = x1 + stride, *x3 = x2 + stride;
+        const float *x4 = x3 + stride, *x5 = x4 + stride, *x6 = x5 + stride, *x7 = x6 + stride;
+        uint32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+        for (uint32_t d = 0; d < t->depth; d += 2) {
+            STEP(0); STEP(1); STEP(2); STEP(3); STEP(4); STEP(5); STEP(6); STEP(7);
+            STEP(0); STEP(1); STEP(2); STEP(3); STEP(4); STEP(5); STEP(6); STEP(7);
+            /* A lane on a leaf has next == its index; stop when all do. */
+            if (nd[a0].next == a0 && nd[a1].next == a1 && nd[a2].next == a2 && nd[a3].next == a3 &&
+                nd[a4].next == a4 && nd[a5].next == a5 && nd[a6].next == a6 && nd[a7].next == a7)
+                break;
+        }
+        const int32_t *orig = t->fast_orig;
+        leaf[r] = orig[a0], leaf[r + 1] = orig[a1], leaf[r + 2] = orig[a2], leaf[r + 3] = orig[a3];
+        leaf[r + 4] = orig[a4], leaf[r + 5] = orig[a5], leaf[r + 6] = orig[a6], leaf[r + 7] = orig[a7];
+    }
+    for (; r < n; r++) {
+        const float *xr = x + r * stride;
+        uint32_t at = 0;
+        while (nd[at].next != at) at = nd[at].next + (uint32_t)!(xr[nd[at].feature] <= nd[at].thr);
+        leaf[r] = t->fast_orig[at];
+    }
+}
+
+static void exact_leaves(const be_tree *t, const float *x, size_t n, size_t stride, int32_t *leaf) {
+    for (size_t r = 0; r < n; r++) leaf[r] = (int32_t)be_tree_apply(t, x + r * stride);
+}
+
+/* ------------------------------------------------------------- a block */
+
+typedef struct job {
+    const brine_model *m;
+    brine_method method;
+    const be_input *in;
+    be_tree *const *trees;
+    size_t n;
+    int forest;
+    brine_prediction *out;
+    size_t cols;       /* classes over all outputs (classifiers) */
+    size_t block;      /* rows per block */
+    size_t b0, b1;     /* this worker's blocks */
+    int32_t *leaf;     /* SLICE_ROWS scratch */
+    double *acc;       /* block * cols scratch (forest predict of classifiers) */
+} job;
+
+static int has_nan(const float *x, size_t cells) {
+    int any = 0;
+    for (size_t i = 0; i < cells; i++) any |= x[i] != x[i];
+    return any;
+}
+
+static void leaves_of(const job *j, const be_tree *t, const float *x, size_t rows, int exact) {
+    if (exact) exact_leaves(t, x, rows, j->in->n_cols, j->leaf);
+    else fast_leaves(t, x, rows, j->in->n_cols, j->leaf);
+}
+
+/* A single tree's answer for each row: its leaf's row, label or value. */
+static void tree_slice(const job *j, size_t r0, size_t rows, int exact) {
+    const be_tree *t = j->trees[0];
+    brine_prediction *out = j->out;
+    size_t no = t->n_outputs, mc = t->max_classes;
+    leaves_of(j, t, j->in->x + r0 * j->in->n_cols, rows, exact);
+    for (size_t r = 0; r < rows; r++) {
+        size_t leaf = (size_t)j->leaf[r], row = r0 + r;
+        if (j->method == BRINE_METHOD_APPLY) {
+            out->indices[row] = (int64_t)leaf;
+        } else if (j->method == BRINE_METHOD_PREDICT_PROBA) {
+            double *dst = out->values + row * out->n_columns;
+            for (size_t k = 0; k < no; k++) {
+                memcpy(dst, t->proba + (leaf * no + k) * mc, t->n_classes[k] * sizeof *dst);
+                dst += t->n_classes[k];
+            }
+        } else {
+            for (size_t k = 0; k < no; k++) {
+                if (j->m->cls->classifier) out->indices[row * no + k] = t->top[leaf * no + k];
+                else out->values[row * no + k] = t->value[(leaf * no + k) * mc];
+            }
+        }
+    }
+}
+
+static void tree_block(const job *j, size_t r0, size_t rows, int exact) {
+    for (size_t s = 0; s < rows; s += SLICE_ROWS) tree_slice(j, r0 + s, rows - s < SLICE_ROWS ? rows - s : SLICE_ROWS, exact);
+}
+
+/* What tree e's leaves (j->leaf, rows r0.. of out, n rows) add to the
+ * block's answer: its leaf index (apply), its value (regressors) or its
+ * probability row (classifiers) into acc, whose row 0 is output row r0. */
+static void add_tree(const job *j, size_t e, size_t r0, size_t n, double *acc) {
+    const be_tree *t = j->trees[e];
+    size_t no = t->n_outputs, mc = t->max_classes;
+    if (j->method == BRINE_METHOD_APPLY) {
+        for (size_t r = 0; r < n; r++) j->out->indices[(r0 + r) * j->n + e] = j->leaf[r];
+    } else if (!j->m->cls->classifier) {
+        for (size_t r = 0; r < n; r++)
+            for (size_t k = 0; k < no; k++) acc[r * no + k] += t->value[((size_t)j->leaf[r] * no + k) * mc];
+    } else {
+        const size_t *nc = t->n_classes;
+        for (size_t r = 0; r < n; r++) {
+            double *dst = acc + r * j->cols;
+            const double *p = t->proba + (size_t)j->leaf[r] * no * mc;
+            for (size_t k = 0; k < no; k++, p += mc) {
+                for (size_t c = 0; c < nc[k]; c++) dst[c] += p[c];
+                dst += nc[k];
+            }
+        }
+    }
+}
+
+/* The trees over a block, tiled: a group of trees whose compact nodes fit
+ * in L2 meets slices of rows that fit beside them, so neither is fetched
+ * from memory again and again.  Groups go in estimator order, so each row
+ * still adds its trees in sklearn's order.  acc: the block's sums, width w. */
+static void all_trees(const job *j, size_t r0, size_t rows, int exact, double *acc, size_t w) {
+    const float *x = j->in->x + r0 * j->in->n_cols;
+    size_t stride = j->in->n_cols;
+    for (size_t g0 = 0, g1; g0 < j->n; g0 = g1) {
+        size_t bytes = 0;
+        for (g1 = g0; g1 < j->n && (g1 == g0 || bytes < GROUP_BYTES); g1++)
+            bytes += j->trees[g1]->node_count * (sizeof(be_fnode) + sizeof(int32_t));
+        for (size_t s = 0; s < rows; s += SLICE_ROWS) {
+            size_t n = rows - s < SLICE_ROWS ? rows - s : SLICE_ROWS;
+            for (size_t e = g0; e < g1; e++) {
+                leaves_of(j, j->trees[e], x + s * stride, n, exact);
+                add_tree(j, e, r0 + s, n, acc + s * w);
+            }
+        }
+    }
+}
+
+static void forest_block(const job *j, size_t r0, size_t rows, int exact) {
+    brine_prediction *out = j->out;
+    size_t no = j->m->n_outputs;
+    const double n = (double)j->n;
+    if (j->method == BRINE_METHOD_APPLY) {
+        all_trees(j, r0, rows, exact, NULL, 0);
+    } else if (!j->m->cls->classifier) {
+        double *acc = out->values + r0 * no;
+        all_trees(j, r0, rows, exact, acc, no);
+        for (size_t i = 0; i < rows * no; i++) acc[i] /= n;
+    } else if (j->method == BRINE_METHOD_PREDICT_PROBA) {
+        double *acc = out->values + r0 * j->cols;
+        all_trees(j, r0, rows, exact, acc, j->cols);
+        for (size_t i = 0; i < rows * j->cols; i++) acc[i] /= n;
+    } else {
+        memset(j->acc, 0, rows * j->cols * sizeof *j->acc);
+        all_trees(j, r0, rows, exact, j->acc, j->cols);
+        for (size_t i = 0; i < rows * j->cols; i++) j->acc[i] /= n;
+        const size_t *nc = j->trees[0]->n_classes;
+        for (size_t r = 0; r < rows; r++) {
+            const double *row = j->acc + r * j->cols;
+            for (size_t k = 0; k < no; k++) {
+                out->indices[(r0 + r) * no + k] = (int64_t)be_argmax(row, nc[k]);
+                row += nc[k];
+            }
+        }
+    }
+}
+
+static void *work(void *arg) {
+    const job *j = arg;
+    const be_input *in = j->in;
+    for (size_t b = j->b0; b < j->b1; b++) {
+        size_t r0 = b * j->block, rows = in->n_rows - r0 < j->block ? in->n_rows - r0 : j->block;
+        /* NaN reached the model only if it routes missing values; such a
+         * block takes the exact path, which knows each node's side. */
+        int exact = in->reference || (j->m->allow_nan && has_nan(in->x + r0 * in->n_cols, rows * in->n_cols));
+        for (size_t e = 0; !exact && e < j->n; e++) exact = !j->trees[e]->fast;
+        if (j->forest) forest_block(j, r0, rows, exact);
+        else tree_block(j, r0, rows, exact);
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------- threads */
+
+brine_status be_engine_run(const brine_model *m, brine_method method, const be_input *in, be_tree *const *trees,
+                           size_t n, int forest, brine_prediction *out, brine_error *err) {
+    /* Threads get equal shares of at least MIN_SHARE rows, cut in blocks. */
+    size_t nt = in->n_threads > 1 ? (size_t)in->n_threads : 1;
+    if (nt > (in->n_rows + MIN_SHARE - 1) / MIN_SHARE) nt = (in->n_rows + MIN_SHARE - 1) / MIN_SHARE;
+    if (nt < 1) nt = 1;
+    size_t block = (in->n_rows + nt - 1) / nt;
+    if (block > BLOCK_ROWS) block = BLOCK_ROWS;
+    if (block < 1) block = 1;
+    size_t blocks = (in->n_rows + block - 1) / block;
+    if (nt > blocks) nt = blocks ? blocks : 1;
+    size_t cols = 0;
+    for (size_t k = 0; m->classes && k < m->n_outputs; k++) cols += m->classes[k].n;
+    job *jobs = calloc(nt, sizeof *jobs);
+    pthread_t *tids = calloc(nt, sizeof *tids);
+    char *started = calloc(nt, 1);
+    brine_status st = BRINE_OK;
+    if (!jobs || !tids || !started) {
+        st = bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu threads", nt);
+        goto done;
+    }
+    /* Scratch is allocated before any thread starts, so no worker fails. */
+    for (size_t w = 0; w < nt; w++) {
+        jobs[w] = (job){m, method, in, trees, n, forest, out, cols, block, blocks * w / nt, blocks * (w + 1) / nt,
+                        NULL, NULL};
+        jobs[w].leaf = malloc(SLICE_ROWS * sizeof *jobs[w].leaf);
+        jobs[w].acc = malloc(block * (cols ? cols : 1) * sizeof *jobs[w].acc);
+        if (!jobs[w].leaf || !jobs[w].acc) {
+            st = bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for prediction scratch");
+            goto done;
+        }
+    }
+    /* A thread that cannot start leaves its blocks to the calling thread. */
+    for (size_t w = 1; w < nt; w++) started[w] = pthread_create(&tids[w], NULL, work, &jobs[w]) == 0;
+    work(&jobs[0]);
+    for (size_t w = 1; w < nt; w++) {
+        if (started[w]) pthread_join(tids[w], NULL);
+        else work(&jobs[w]);
+    }
+done:
+    for (size_t w = 0; jobs && w < nt; w++) {
+        free(jobs[w].leaf);
+        free(jobs[w].acc);
+    }
+    free(jobs);
+    free(tids);
+    free(started);
+    return st;
+}
