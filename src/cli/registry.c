@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -298,16 +299,37 @@ static int describe_file(const char *file, json_t *entry) {
     return 0;
 }
 
+/* Copies src to dst atomically in 1 MiB pieces, hashing what it copies,
+ * so a model of any size needs no more memory than a small one. */
 static int copy_file(const char *src, const char *dst, char sha[BRINE_SHA256_HEX_SIZE], long long *bytes) {
     brine_error err;
     brine_error_clear(&err);
-    bi_input in = {0};
-    if (bi_input_open(&in, src, 0, UINT64_MAX, &err)) return cli_report(cmd, src, &err);
-    int rc = 0;
-    if (brine_sha256_memory(sha, in.data, in.size, &err) || bi_write_atomic(dst, in.data, in.size, &err))
-        rc = cli_report(cmd, dst, &err);
-    *bytes = (long long)in.size;
-    bi_input_release(&in);
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0) return fail("%s: %s", src, strerror(errno));
+    size_t size = 1 << 20;
+    unsigned char *buf = malloc(size), digest[crypto_hash_sha256_BYTES];
+    bi_atomic out;
+    crypto_hash_sha256_state h;
+    crypto_hash_sha256_init(&h);
+    int rc = buf ? 0 : fail("out of memory");
+    if (!rc && bi_atomic_open(&out, dst, -1, &err)) rc = cli_report(cmd, dst, &err);
+    int opened = !rc;
+    *bytes = 0;
+    while (!rc) {
+        ssize_t n = read(in, buf, size);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) rc = fail("%s: cannot read: %s", src, strerror(errno));
+        if (n <= 0) break;
+        crypto_hash_sha256_update(&h, buf, (unsigned long long)n);
+        if (bi_atomic_write(&out, buf, (size_t)n, &err)) rc = cli_report(cmd, dst, &err);
+        *bytes += n;
+    }
+    if (opened && rc) bi_atomic_abort(&out);
+    else if (opened && bi_atomic_commit(&out, &err)) rc = cli_report(cmd, dst, &err);
+    crypto_hash_sha256_final(&h, digest);
+    for (size_t k = 0; k < sizeof digest; k++) snprintf(sha + 2 * k, 3, "%02x", digest[k]);
+    close(in);
+    free(buf);
     return rc;
 }
 

@@ -20,7 +20,9 @@ Run with Debian's /usr/bin/python3:  test_lifecycle.py --brine build/brine
   --versioned      NAME_vN_YYYYmmdd_HHMMSS.EXT, N one past the highest
   registry         add/list/show/promote/rollback/path/verify and exit codes;
                    three processes adding 20 versions each at once lose
-                   nothing; a writer that dies holding the lock blocks no one
+                   nothing; a writer that dies holding the lock blocks no one;
+                   writers killed at random moments leave a registry that
+                   reads, verifies and takes the next version
 """
 
 import datetime
@@ -602,6 +604,27 @@ def check_concurrency(ck, tmp, models):
                                                             time.monotonic() - t0))
     with open(lock) as f:  # and the lock is free again
         fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    # Writers killed (SIGKILL) at arbitrary moments leave a registry that
+    # reads, verifies, and takes the next version.
+    import random
+    rnd = random.Random(6)
+    for k in range(20):
+        p = subprocess.Popen([ck.brine, "registry", "--registry", reg, "add", srcs[k % len(srcs)], "conc"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rnd.uniform(0.0, 0.03))
+        p.kill()
+        p.wait()
+    res = ck.expect("crash: the index still reads after killed writers", ["registry", "--registry", reg, "list",
+                                                                          "conc"], 0, quiet=True)
+    got = [int(l.split("\t")[0]) for l in res.stdout_text.strip().split("\n")]
+    ck.check("crash: versions stay 1..N without gaps", None if got == list(range(1, len(got) + 1)) else repr(got))
+    ck.expect("crash: every listed version verifies", ["registry", "--registry", reg, "verify", "conc"], 0,
+              quiet=True)
+    res = ck.expect("crash: the next add succeeds", ["registry", "--registry", reg, "add", srcs[0], "conc"], 0,
+                    quiet=True)
+    ck.check("crash: and takes the next number", None if res.stdout_text.strip() == "conc@%d" % (len(got) + 1)
+             else res.stdout_text)
 
 
 def main():
