@@ -536,7 +536,42 @@ brine_status bi_decrypt_memory(bi_input *out, const uint8_t *data, size_t size, 
 
 static brine_status key_needed(const char *path, brine_error *err) {
     return bi_fail(err, BRINE_E_UNSUPPORTED, -1,
-                   "%s is encrypted (a brine .enc file): give its key with --key FILE or BRINE_KEY_FILE", path);
+                   "%s is encrypted (a brine .enc file) and needs its key: --key K or BRINE_KEY_FILE "
+                   "(predict, inspect), or brine decrypt", path);
+}
+
+/* The key for an encrypted input, or the error saying one is needed. */
+static brine_status load_key(bi_key *key, const char *key_file, const char *path, brine_error *err) {
+    bi_key_wipe(key);
+    return key_file ? bi_key_read(key, key_file, BI_KEY_SYMMETRIC, err) : key_needed(path, err);
+}
+
+static brine_status key_and_decrypt_fd(bi_input *out, int fd, const char *path, uint64_t max_bytes,
+                                       const char *key_file, brine_error *err) {
+    bi_key key;
+    brine_status st = load_key(&key, key_file, path, err);
+    if (!st) st = decrypt_fd(out, fd, path, max_bytes, &key, err);
+    bi_key_wipe(&key);
+    return st;
+}
+
+/* A pipe cannot be peeked: it is read whole, and decrypted from memory
+ * when it turns out to be an .enc stream. */
+static brine_status open_stream_keyed(bi_input *out, int fd, const char *path, uint64_t max_bytes,
+                                      const char *key_file, brine_error *err) {
+    bi_input raw;
+    brine_status st = bi_input_open_fd(&raw, fd, path, 0, max_bytes, err);
+    if (st) return st;
+    if (!bi_enc_detect(raw.data, raw.size)) {
+        *out = raw;
+        return BRINE_OK;
+    }
+    bi_key key;
+    st = load_key(&key, key_file, path, err);
+    if (!st) st = bi_decrypt_memory(out, raw.data, raw.size, &key, err);
+    bi_key_wipe(&key);
+    bi_input_release(&raw);
+    return st;
 }
 
 brine_status bi_input_open_keyed(bi_input *out, const char *path, int use_mmap, uint64_t max_bytes,
@@ -549,14 +584,10 @@ brine_status bi_input_open_keyed(bi_input *out, const char *path, int use_mmap, 
     ssize_t n;
     do n = pread(fd, magic, sizeof magic, 0);
     while (n < 0 && errno == EINTR);
-    if (n < 0 || !bi_enc_detect(magic, (size_t)n)) { /* pipes cannot be peeked: read as they are */
-        close(fd);
-        return bi_input_open(out, path, use_mmap, max_bytes, err);
-    }
-    bi_key key;
-    st = key_file ? bi_key_read(&key, key_file, BI_KEY_SYMMETRIC, err) : key_needed(path, err);
-    if (!st) st = decrypt_fd(out, fd, path, max_bytes, &key, err);
-    bi_key_wipe(&key);
+    if (n >= 0 && bi_enc_detect(magic, (size_t)n)) st = key_and_decrypt_fd(out, fd, path, max_bytes, key_file, err);
+    else if (n >= 0) st = bi_input_open_fd(out, fd, path, use_mmap, max_bytes, err);
+    else if (errno == ESPIPE) st = open_stream_keyed(out, fd, path, max_bytes, key_file, err);
+    else st = io_fail(err, "cannot read", path);
     close(fd);
     return st;
 }
@@ -566,7 +597,7 @@ brine_status bi_input_memory_keyed(bi_input *out, const uint8_t *data, size_t si
     bi_input_borrow(out, data, size);
     if (!bi_enc_detect(data, size)) return BRINE_OK;
     bi_key key;
-    brine_status st = key_file ? bi_key_read(&key, key_file, BI_KEY_SYMMETRIC, err) : key_needed("the data", err);
+    brine_status st = load_key(&key, key_file, "the data", err);
     if (!st) st = bi_decrypt_memory(out, data, size, &key, err);
     bi_key_wipe(&key);
     return st;

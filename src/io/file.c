@@ -139,6 +139,12 @@ brine_status bi_input_open(bi_input *out, const char *path, int use_mmap,
     return st;
 }
 
+brine_status bi_input_open_fd(bi_input *out, int fd, const char *path, int use_mmap,
+                              uint64_t max_bytes, brine_error *err) {
+    input_set(out, NULL, 0, NULL, 0);
+    return open_fd(out, fd, path, use_mmap, max_bytes, err);
+}
+
 void bi_input_borrow(bi_input *out, const void *data, size_t size) {
     input_set(out, data, size, NULL, 0);
 }

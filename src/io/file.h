@@ -23,6 +23,11 @@ typedef struct bi_input {
  * Errors: BRINE_E_IO naming the path and errno text. */
 brine_status bi_input_open(bi_input *out, const char *path, int use_mmap,
                            uint64_t max_bytes, brine_error *err);
+/* As bi_input_open on a descriptor open for reading, at offset 0 of a
+ * regular file or anywhere in a pipe (not closed here); path is for
+ * messages. */
+brine_status bi_input_open_fd(bi_input *out, int fd, const char *path, int use_mmap,
+                              uint64_t max_bytes, brine_error *err);
 /* Wraps borrowed memory (nothing to release). */
 void bi_input_borrow(bi_input *out, const void *data, size_t size);
 /* Takes ownership of a malloc'd block. */

@@ -2,11 +2,14 @@
  * (src/io/crypt.c), and the writer in pieces they use (src/io/file.c). */
 #define _GNU_SOURCE /* memmem */
 #include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -457,6 +460,55 @@ static void test_loader(void) {
     clear_tmpdir();
 }
 
+/* A FIFO cannot be peeked: it is read once, plain or encrypted. */
+static void fifo_case(const uint8_t *data, size_t n, const char *key_file, brine_status want,
+                      const uint8_t *plain, size_t plain_n) {
+    const char *fifo = tmp("fifo");
+    CHECK(mkfifo(fifo, 0600) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(fifo, O_WRONLY);
+        size_t done = 0;
+        while (fd >= 0 && done < n) {
+            ssize_t w = write(fd, data + done, n - done);
+            if (w <= 0) break;
+            done += (size_t)w;
+        }
+        _exit(0);
+    }
+    bi_input in;
+    brine_error err;
+    brine_error_clear(&err);
+    CHECK_EQ_INT(bi_input_open_keyed(&in, fifo, 1, UINT64_MAX, key_file, &err), want);
+    if (want == BRINE_OK) CHECK(in.size == plain_n && !memcmp(in.data, plain, plain_n));
+    bi_input_release(&in);
+    int status;
+    waitpid(pid, &status, 0);
+    unlink(fifo);
+}
+
+static void test_fifo(void) {
+    signal(SIGPIPE, SIG_IGN);
+    brine_error err;
+    brine_error_clear(&err);
+    bi_key k = sym_key();
+    size_t n = 3 * BI_ENC_CHUNK + 5;
+    uint8_t *plain = pattern(n, 9);
+    CHECK(put(tmp("p"), plain, n));
+    CHECK_EQ_INT(bi_key_write(&k, tmp("k"), &err), BRINE_OK);
+    CHECK_EQ_INT(bi_encrypt_file(tmp("p"), tmp("p.enc"), &k, &err), BRINE_OK);
+    size_t cn;
+    uint8_t *c = slurp(tmp("p.enc"), &cn);
+    fifo_case(plain, n, NULL, BRINE_OK, plain, n);
+    fifo_case(c, cn, tmp("k"), BRINE_OK, plain, n);
+    fifo_case(c, cn, NULL, BRINE_E_UNSUPPORTED, NULL, 0);
+    c[cn / 2] ^= 1;
+    fifo_case(c, cn, tmp("k"), BRINE_E_FORMAT, NULL, 0);
+    free(c);
+    free(plain);
+    clear_tmpdir();
+}
+
 /* ------------------------------------------------------- atomic pieces */
 
 static void test_atomic_pieces(void) {
@@ -499,6 +551,7 @@ int main(void) {
     RUN(test_flipped_bytes);
     RUN(test_truncation);
     RUN(test_loader);
+    RUN(test_fifo);
     RUN(test_atomic_pieces);
     clear_tmpdir();
     rmdir(tmpdir);
