@@ -83,7 +83,7 @@ static void utc_now(char *buf, size_t size) {
 
 static int valid_name(const char *s) {
     size_t n = strlen(s);
-    if (!n || n > 128 || s[0] == '.' || s[0] == '-') return 0;
+    if (!n || n > 128 || s[0] == '.' || s[0] == '-' || !strcmp(s, "index.json")) return 0;
     for (size_t k = 0; k < n; k++) {
         char c = s[k];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||

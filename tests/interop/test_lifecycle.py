@@ -507,6 +507,8 @@ def check_registry(ck, tmp, models):
     ck.expect("registry: unknown stage", R + ["path", "iris@canary"], 2, ["canary"], one_line=True)
     ck.expect("registry: bad stage name", R + ["promote", "iris@1", "v2"], 64, one_line=True)
     ck.expect("registry: unknown subcommand", R + ["frobnicate"], 64, one_line=True)
+    ck.expect("registry: a name that would shadow the index", R + ["add", dtr, "index.json"], 64, one_line=True)
+    ck.expect("registry: a name with a slash", R + ["add", dtr, "a/b"], 64, one_line=True)
     ck.expect("registry: no registry", ["registry", "--registry", os.path.join(tmp, "none"), "list"], 2,
               one_line=True)
 
