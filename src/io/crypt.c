@@ -488,9 +488,12 @@ static size_t plain_size(uint64_t size) {
 static brine_status decrypt_source(bi_input *out, source *s, uint64_t expect, const bi_key *key, brine_error *err) {
     bi_buf b = BI_BUF_INIT;
     brine_status st = need_symmetric(key, err);
-    if (!st && expect && !bi_buf_reserve(&b, (size_t)expect))
+    /* Exactly the plaintext's size (bi_buf_reserve would round up to a
+     * power of two); only a pipe, whose size is unknown, grows the buffer. */
+    if (!st && expect && !(b.data = malloc((size_t)expect)))
         st = bi_fail(err, BRINE_E_NOMEM, -1, "out of memory decrypting %s (%llu bytes)", s->name,
                      (unsigned long long)expect);
+    b.cap = b.data ? (size_t)expect : 0;
     if (!st) st = decrypt_stream(s, key, sink_buf, &b, err);
     if (st) {
         if (b.data) sodium_memzero(b.data, b.len);
