@@ -70,6 +70,7 @@ for t in tests/interop/test_*.py; do
   step "interop $(basename "$t")" interop "$(basename "$t")"
 done
 for t in tests/security/test_*.py; do step "security $(basename "$t")" $PY "$t" --brine build-asan/brine; done
+step "bench driver builds (make bench runs the cases)" make -s -C bench driver
 if [ -f fuzz/Makefile ]; then
   step "fuzz corpus replay" fuzz_replay
   step "libFuzzer run (reader and scanner ${FUZZ_SECONDS} s each)" fuzz_run

@@ -38,6 +38,8 @@
 #define GROUP_BYTES ((size_t)512 * 1024)
 /* Rows walking one tree in lockstep. */
 #define LANES 8
+/* Trees one row walks in lockstep when it has no rows to walk beside. */
+#define TREE_LANES 16
 
 /* ------------------------------------------------------------- layout */
 
@@ -184,23 +186,61 @@ static void tree_block(const job *j, size_t r0, size_t rows, int exact) {
 /* What tree e's leaves (j->leaf, rows r0.. of out, n rows) add to the
  * block's answer: its leaf index (apply), its value (regressors) or its
  * probability row (classifiers) into acc, whose row 0 is output row r0. */
-static void add_tree(const job *j, size_t e, size_t r0, size_t n, double *acc) {
+static void add_tree(const job *j, size_t e, size_t r0, size_t n, const int32_t *leaf, double *acc) {
     const be_tree *t = j->trees[e];
     size_t no = t->n_outputs, mc = t->max_classes;
     if (j->method == BRINE_METHOD_APPLY) {
-        for (size_t r = 0; r < n; r++) j->out->indices[(r0 + r) * j->n + e] = j->leaf[r];
+        for (size_t r = 0; r < n; r++) j->out->indices[(r0 + r) * j->n + e] = leaf[r];
     } else if (!j->m->cls->classifier) {
         for (size_t r = 0; r < n; r++)
-            for (size_t k = 0; k < no; k++) acc[r * no + k] += t->value[((size_t)j->leaf[r] * no + k) * mc];
+            for (size_t k = 0; k < no; k++) acc[r * no + k] += t->value[((size_t)leaf[r] * no + k) * mc];
     } else {
         const size_t *nc = t->n_classes;
         for (size_t r = 0; r < n; r++) {
             double *dst = acc + r * j->cols;
-            const double *p = t->proba + (size_t)j->leaf[r] * no * mc;
+            const double *p = t->proba + (size_t)leaf[r] * no * mc;
             for (size_t k = 0; k < no; k++, p += mc) {
                 for (size_t c = 0; c < nc[k]; c++) dst[c] += p[c];
                 dst += nc[k];
             }
+        }
+    }
+}
+
+/* Leaves of one row in trees[0..n) (n <= TREE_LANES), the trees walked in
+ * lockstep: a row alone has no other rows to overlap its memory loads
+ * with, but its trees are independent. */
+static void tree_lanes(be_tree *const *trees, size_t n, const float *x, int32_t *leaf) {
+    const be_fnode *nd[TREE_LANES];
+    uint32_t at[TREE_LANES] = {0}, depth = 0;
+    for (size_t k = 0; k < n; k++) {
+        nd[k] = trees[k]->fast;
+        if (trees[k]->depth > depth) depth = trees[k]->depth;
+    }
+    for (uint32_t d = 0; d < depth; d++) {
+        uint32_t moved = 0;
+        for (size_t k = 0; k < n; k++) {
+            const be_fnode *q = &nd[k][at[k]];
+            uint32_t to = q->next + (uint32_t)!(x[q->feature] <= q->thr);
+            moved |= to ^ at[k];
+            at[k] = to;
+        }
+        if (!moved) break;
+    }
+    for (size_t k = 0; k < n; k++) leaf[k] = trees[k]->fast_orig[at[k]];
+}
+
+/* A few rows: each row's leaves in all trees first (TREE_LANES trees at a
+ * time), then added in tree order; the adds' loads are independent. */
+static void few_rows(const job *j, size_t r0, size_t rows, double *acc, size_t w) {
+    const float *x = j->in->x + r0 * j->in->n_cols;
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t e0 = 0; e0 < j->n; e0 += SLICE_ROWS) {
+            size_t m = j->n - e0 < SLICE_ROWS ? j->n - e0 : SLICE_ROWS;
+            for (size_t k = 0; k < m; k += TREE_LANES)
+                tree_lanes(j->trees + e0 + k, m - k < TREE_LANES ? m - k : TREE_LANES, x + r * j->in->n_cols,
+                           j->leaf + k);
+            for (size_t k = 0; k < m; k++) add_tree(j, e0 + k, r0 + r, 1, j->leaf + k, acc ? acc + r * w : NULL);
         }
     }
 }
@@ -212,6 +252,10 @@ static void add_tree(const job *j, size_t e, size_t r0, size_t n, double *acc) {
 static void all_trees(const job *j, size_t r0, size_t rows, int exact, double *acc, size_t w) {
     const float *x = j->in->x + r0 * j->in->n_cols;
     size_t stride = j->in->n_cols;
+    if (rows < LANES && !exact) {
+        few_rows(j, r0, rows, acc, w);
+        return;
+    }
     for (size_t g0 = 0, g1; g0 < j->n; g0 = g1) {
         size_t bytes = 0;
         for (g1 = g0; g1 < j->n && (g1 == g0 || bytes < GROUP_BYTES); g1++)
@@ -220,7 +264,7 @@ static void all_trees(const job *j, size_t r0, size_t rows, int exact, double *a
             size_t n = rows - s < SLICE_ROWS ? rows - s : SLICE_ROWS;
             for (size_t e = g0; e < g1; e++) {
                 leaves_of(j, j->trees[e], x + s * stride, n, exact);
-                add_tree(j, e, r0 + s, n, acc + s * w);
+                add_tree(j, e, r0 + s, n, j->leaf, acc ? acc + s * w : NULL);
             }
         }
     }

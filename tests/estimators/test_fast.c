@@ -131,6 +131,14 @@ static void check_model(const brine_model *m, const float *x, size_t rows) {
             brine_prediction_free(p32);
             brine_prediction_free(p64);
         }
+        /* A few rows take the tree-parallel path. */
+        for (size_t few = 1; few < 8; few += 3) {
+            brine_prediction *a = run(m, (brine_method)method, x + 5 * nf, BRINE_DTYPE_FLOAT32, few, 1, 0);
+            brine_prediction *b = run(m, (brine_method)method, x + 5 * nf, BRINE_DTYPE_FLOAT32, few, 1, 1);
+            CHECK(same(a, b));
+            brine_prediction_free(a);
+            brine_prediction_free(b);
+        }
         /* The old entry point is the same engine. */
         brine_prediction *old = NULL;
         brine_error err;
