@@ -1,11 +1,18 @@
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "io/buf.h"
+#include "io/csv.h"
+#include "io/file.h"
+#include "pickle/text.h"
 
 int cli_report(const char *cmd, const char *file, const brine_error *err) {
     fprintf(stderr, "brine %s: %s: %s", cmd, file ? file : "-", err->message[0] ? err->message : brine_status_name(err->status));
@@ -130,4 +137,53 @@ json_t *cli_json_text(const char *s) {
     j = json_string(esc);
     free(esc);
     return j ? j : json_null();
+}
+
+/* ------------------------------------------------------- CSV cells */
+
+/* A CSV cell as a number: surrounding blanks are ignored; empty, nan, NaN
+ * and NA are missing (NaN).  0 when it is neither. */
+int cli_cell_number(const char *s, size_t n, double *out) {
+    while (n && (*s == ' ' || *s == '\t')) s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+    if (n == 0 || (n == 3 && (!memcmp(s, "nan", 3) || !memcmp(s, "NaN", 3))) || (n == 2 && !memcmp(s, "NA", 2))) {
+        *out = NAN;
+        return 1;
+    }
+    return bp_parse_float_text((const uint8_t *)s, n, out);
+}
+
+int cli_row_is_header(const struct bi_csv *c) {
+    double v;
+    for (size_t j = 0; j < c->n_cols; j++) {
+        size_t n;
+        const char *s = bi_csv_cell(c, 0, j, &n);
+        if (!cli_cell_number(s, n, &v)) return 1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ input */
+
+int cli_read_input(const char *cmd, const char *path, struct bi_input *in) {
+    brine_error err;
+    brine_error_clear(&err);
+    if (strcmp(path, "-")) {
+        if (bi_input_open(in, path, 0, UINT64_MAX, &err)) return cli_report(cmd, path, &err);
+        return 0;
+    }
+    bi_buf b = BI_BUF_INIT;
+    uint8_t chunk[65536];
+    ssize_t k;
+    while ((k = read(STDIN_FILENO, chunk, sizeof chunk)) > 0) bi_buf_put(&b, chunk, (size_t)k);
+    bi_buf_byte(&b, 0); /* keeps data non-NULL for an empty stdin */
+    if (k < 0 || !bi_buf_ok(&b)) {
+        bi_buf_free(&b);
+        fprintf(stderr, "brine %s: -: cannot read standard input\n", cmd);
+        return EXIT_ERROR;
+    }
+    size_t n;
+    uint8_t *data = bi_buf_take(&b, &n);
+    bi_input_adopt(in, data, n - 1);
+    return 0;
 }

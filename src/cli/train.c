@@ -67,6 +67,9 @@ static const char help[] =
     "  --compress SPEC   0-9 (zlib level), NAME or NAME:LEVEL (zlib gzip bz2 xz lzma lz4)\n"
     "  --sklearn-version V  reproduce sklearn V's behaviour and write its layout\n"
     "                    (default: the newest layout brine has verified for the class)\n"
+    "  --cv K            also K-fold cross-validate as sklearn's cross_val_score(cv=K):\n"
+    "                    StratifiedKFold for classifiers (one output), KFold otherwise;\n"
+    "                    accuracy or R^2; printed and stored in OUT.meta.json\n"
     "  --versioned       write DIR/NAME_vN_YYYYmmdd_HHMMSS.EXT (UTC) instead of OUT\n"
     "  --no-meta         do not write the OUT.meta.json sidecar\n";
 
@@ -77,6 +80,7 @@ typedef struct options {
     const char **targets;
     size_t n_targets;
     int meta, versioned;
+    size_t cv;
 } options;
 
 static const char *const builtin[] = {"iris", "wine", "breast_cancer", "diabetes", "digits", NULL};
@@ -327,6 +331,7 @@ static int parse_options(int argc, char **argv, options *o) {
         {"format", required_argument, 0, 'f'},    {"protocol", required_argument, 0, 'P'},
         {"compress", required_argument, 0, 'c'},  {"sklearn-version", required_argument, 0, 'V'},
         {"no-meta", no_argument, 0, 'M'},         {"versioned", no_argument, 0, 'N'},
+        {"cv", required_argument, 0, 'K'},
         {"help", no_argument, 0, 'h'},            {0, 0, 0, 0},
     };
     int c, rc = 0;
@@ -345,6 +350,13 @@ static int parse_options(int argc, char **argv, options *o) {
         case 'V': o->version = optarg; break;
         case 'M': o->meta = 0; break;
         case 'N': o->versioned = 1; break;
+        case 'K': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (!*optarg || *end || v < 2 || v > 1000) rc = cli_usage_error(cmd, "--cv takes 2..1000 folds, not '%s'", optarg);
+            else o->cv = (size_t)v;
+            break;
+        }
         case 'h': fputs(help, stdout); return -1;
         default: rc = cli_usage_error(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
         }
@@ -393,7 +405,48 @@ static void free_labels(table *t) {
         if (t->y[i].kind == BRINE_LABEL_STR) free((char *)t->y[i].s);
 }
 
-static int save(const options *o, const brine_model *m, const table *t) {
+typedef struct cv_result {
+    double *scores;
+    size_t n;
+    double mean, std;
+    const char *metric; /* "accuracy" or "r2" */
+} cv_result;
+
+/* numpy's mean and (population) std of the fold scores. */
+static void cv_summary(cv_result *r) {
+    double s = 0.0, q = 0.0;
+    for (size_t i = 0; i < r->n; i++) s += r->scores[i];
+    r->mean = s / (double)r->n;
+    for (size_t i = 0; i < r->n; i++) q += (r->scores[i] - r->mean) * (r->scores[i] - r->mean);
+    r->std = sqrt(q / (double)r->n);
+}
+
+static int cross_validate(const options *o, const brine_train_data *d, const brine_train_options *to, cv_result *r) {
+    r->n = o->cv;
+    r->scores = calloc(o->cv, sizeof *r->scores);
+    if (!r->scores) return data_fail(o->data, "out of memory");
+    brine_error err;
+    brine_error_clear(&err);
+    brine_train_options quiet = *to;
+    quiet.progress = NULL;
+    if (brine_cross_val_score(r->scores, o->cv, o->estimator, d, o->params, o->n_params, &quiet, &err)) {
+        cli_report(cmd, o->data, &err);
+        return EXIT_ERROR;
+    }
+    const char *alias = NULL;
+    int classifier = 0;
+    for (size_t i = 0; brine_train_estimator(i, &alias); i++)
+        if (!strcmp(brine_train_estimator(i, NULL), o->estimator) || !strcmp(alias, o->estimator))
+            classifier = strstr(brine_train_estimator(i, NULL), "Classifier") != NULL;
+    r->metric = classifier ? "accuracy" : "r2";
+    cv_summary(r);
+    printf("cv %s (%zu folds): mean %.17g, std %.17g; folds:", r->metric, r->n, r->mean, r->std);
+    for (size_t i = 0; i < r->n; i++) printf(" %.17g", r->scores[i]);
+    printf("\n");
+    return 0;
+}
+
+static int save(const options *o, const brine_model *m, const table *t, const cv_result *cv) {
     brine_model_save_options mo = BRINE_MODEL_SAVE_OPTIONS_INIT;
     int rc = cli_output_format(cmd, o->output, o->format, o->compress, o->protocol, &mo.file);
     char *named = NULL;
@@ -405,8 +458,13 @@ static int save(const options *o, const brine_model *m, const table *t) {
     if (!rc && brine_model_save_version(m, NULL, &written, &err)) rc = cli_report(cmd, out, &err);
     if (!rc && brine_model_save(m, out, &mo, &err)) rc = cli_report(cmd, out, &err);
     if (!rc && o->meta) {
+        char mean_name[40], std_name[40];
+        snprintf(mean_name, sizeof mean_name, "cv_%s_mean", cv->metric ? cv->metric : "");
+        snprintf(std_name, sizeof std_name, "cv_%s_std", cv->metric ? cv->metric : "");
+        const char *names[] = {mean_name, std_name};
+        double values[] = {cv->mean, cv->std};
         cli_train_info info = {t->data_sha256, t->n_rows, t->n_columns, (const char *const *)t->columns,
-                               NULL, NULL, 0, NULL, NULL, 0};
+                               names, values, cv->n ? 2 : 0, cv->n ? "cv_scores" : NULL, cv->scores, cv->n};
         rc = cli_write_meta(cmd, out, m, written, &info);
     }
     if (!rc && o->versioned) printf("%s\n", out);
@@ -420,6 +478,7 @@ int cmd_train(int argc, char **argv) {
     int rc = parse_options(argc, argv, &o);
     if (!rc) rc = load_table(&o, &t);
     brine_model *m = NULL;
+    cv_result cv = {0};
     if (!rc) {
         brine_train_data d = {t.x, t.n_rows, t.n_features, t.y, t.n_outputs, t.w, (const char *const *)t.names};
         brine_train_options to = BRINE_TRAIN_OPTIONS_INIT;
@@ -433,8 +492,10 @@ int cmd_train(int argc, char **argv) {
             cli_report(cmd, o.data, &err);
             rc = EXIT_ERROR;
         }
+        if (!rc && o.cv) rc = cross_validate(&o, &d, &to, &cv);
     }
-    if (!rc) rc = save(&o, m, &t);
+    if (!rc) rc = save(&o, m, &t, &cv);
+    free(cv.scores);
     brine_model_free(m);
     free_labels(&t);
     table_free(&t);

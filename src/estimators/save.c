@@ -206,6 +206,11 @@ static bv *default_param(be_save *s, const char *name, const char *cls) {
     return be_s_none(s); /* max_depth, max_leaf_nodes, random_state, class_weight, n_jobs, ... */
 }
 
+bv *be_param_default(bp_arena *a, const char *name, const char *cls) {
+    be_save s = {.a = a};
+    return default_param(&s, name, cls);
+}
+
 /* Spellings sklearn removed, as their meaning in the target version:
  * criterion 'mse'/'mae' (gone in 1.2) and max_features='auto' (gone in
  * 1.3; it meant 'sqrt' for classifiers and all features for regressors). */

@@ -90,7 +90,7 @@ static brine_status parse_params(brine_model *m, const bt_estimator *e, bt_confi
 
 /* ------------------------------------------------------------- data */
 
-static brine_status feature_major(const brine_train_data *d, float **out, brine_error *err) {
+static brine_status feature_major(const brine_train_data *d, float **out, int *negative_zero, brine_error *err) {
     size_t n = d->n_rows, p = d->n_features;
     float *xt = malloc(n * p * sizeof *xt);
     if (!xt) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu x %zu float32 values", n, p);
@@ -106,6 +106,7 @@ static brine_status feature_major(const brine_train_data *d, float **out, brine_
                                isnan(v) ? "NaN" : "a value beyond float32", i, f);
             }
             xt[f * n + i] = x;
+            if (x == 0.0f && signbit(x)) *negative_zero = 1;
         }
     *out = xt;
     return BRINE_OK;
@@ -425,7 +426,7 @@ brine_status brine_train(brine_model **out, const char *estimator, const brine_t
     st = model_new(&m, e, lay, err);
     if (!st && !y) st = bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
     if (!st) st = parse_params(m, e, &cfg, params, n_params, err);
-    if (!st) st = feature_major(data, &xt, err);
+    if (!st) st = feature_major(data, &xt, &d.negative_zero, err);
     if (!st) st = encode_targets(m, &cfg, data, &d, y, &nc, err);
     d.xt = xt;
     d.y = y;

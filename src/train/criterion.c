@@ -166,6 +166,15 @@ int bt_criterion_init(bt_criterion *c, bt_criterion_kind kind, size_t n_outputs,
     c->sum_left = calloc(cells, sizeof *c->sum_left);
     c->sum_right = calloc(cells, sizeof *c->sum_right);
     if (!c->sum_total || !c->sum_left || !c->sum_right) return -1;
+    if (c->classification) {
+        size_t cells_y = n_rows * n_outputs;
+        if (!(c->yi = malloc((cells_y ? cells_y : 1) * sizeof *c->yi))) return -1;
+        for (size_t i = 0; i < cells_y; i++) c->yi[i] = (int32_t)y[i];
+        if (n_outputs == 1) {
+            if (!(c->wy = malloc((n_rows ? n_rows : 1) * sizeof *c->wy))) return -1;
+            for (size_t i = 0; i < n_rows; i++) c->wy[i] = (bt_wy){w ? w[i] : 1.0, c->yi[i]};
+        }
+    }
     if (kind != BT_MAE) return 0;
     c->left_med = calloc(n_outputs, sizeof *c->left_med);
     c->right_med = calloc(n_outputs, sizeof *c->right_med);
@@ -177,6 +186,8 @@ int bt_criterion_init(bt_criterion *c, bt_criterion_kind kind, size_t n_outputs,
 }
 
 void bt_criterion_free(bt_criterion *c) {
+    free(c->yi);
+    free(c->wy);
     free(c->sum_total);
     free(c->sum_left);
     free(c->sum_right);
@@ -248,7 +259,7 @@ double bt_crit_node(bt_criterion *c, const int32_t *samples, size_t start, size_
         for (size_t p = start; p < end; p++) {
             int32_t i = samples[p];
             double w = weight(c, i);
-            for (size_t k = 0; k < c->n_outputs; k++) c->sum_total[k * c->stride + (size_t)yv(c, i, k)] += w;
+            for (size_t k = 0; k < c->n_outputs; k++) c->sum_total[k * c->stride + (size_t)c->yi[(size_t)i * c->n_outputs + k]] += w;
             c->wnn += w;
         }
     } else {
@@ -274,7 +285,7 @@ static void move_left(bt_criterion *c, int32_t i, double sign) {
     double w = weight(c, i);
     for (size_t k = 0; k < c->n_outputs; k++) {
         if (c->classification) {
-            double *cell = &c->sum_left[k * c->stride + (size_t)yv(c, i, k)];
+            double *cell = &c->sum_left[k * c->stride + (size_t)c->yi[(size_t)i * c->n_outputs + k]];
             *cell = sign > 0 ? *cell + w : *cell - w;
         } else {
             double wy = w * yv(c, i, k);
@@ -293,8 +304,39 @@ static void mae_move(bt_criterion *c, int32_t i, bt_wmed *from, bt_wmed *to, dou
     c->wl = sign > 0 ? c->wl + w : c->wl - w;
 }
 
+/* The common case, one output of classes: the same additions as
+ * move_left, without its loops and branches. */
+static void update_classes1(bt_criterion *c, size_t new_pos) {
+    const int32_t *s = c->samples;
+    const bt_wy *wy = c->wy, *pay = c->pay ? c->pay - c->start : NULL;
+    double *sl = c->sum_left, wl = c->wl;
+    if (new_pos - c->pos <= c->end - new_pos) {
+        for (size_t p = c->pos; p < new_pos; p++) {
+            const bt_wy *r = pay ? &pay[p] : &wy[s[p]];
+            sl[r->y] += r->w;
+            wl += r->w;
+        }
+    } else {
+        reverse_reset(c);
+        wl = c->wl;
+        for (size_t p = c->end; p-- > new_pos;) {
+            const bt_wy *r = pay ? &pay[p] : &wy[s[p]];
+            sl[r->y] -= r->w;
+            wl -= r->w;
+        }
+    }
+    c->wl = wl;
+    c->wr = c->wnn - wl;
+    for (size_t j = 0; j < c->stride; j++) c->sum_right[j] = c->sum_total[j] - sl[j];
+    c->pos = new_pos;
+}
+
 void bt_crit_update(bt_criterion *c, size_t new_pos) {
     const int32_t *s = c->samples;
+    if (c->classification && c->n_outputs == 1) {
+        update_classes1(c, new_pos);
+        return;
+    }
     if (new_pos - c->pos <= c->end - new_pos) {
         for (size_t p = c->pos; p < new_pos; p++) {
             if (c->kind == BT_MAE) mae_move(c, s[p], c->right_med, c->left_med, 1);
@@ -429,7 +471,19 @@ void bt_crit_children_impurity(bt_criterion *c, double *left, double *right) {
     }
 }
 
+/* gini() for one output, the same operations: (0.0 + (1.0 - sq / (W*W))) / 1.0
+ * is 1.0 - sq / (W*W) exactly (1.0 - x is never -0.0). */
+static double gini1(const double *sums, size_t n_classes, double wt) {
+    double sq = 0.0;
+    for (size_t cl = 0; cl < n_classes; cl++) sq += sums[cl] * sums[cl];
+    return 1.0 - sq / (wt * wt);
+}
+
 double bt_crit_proxy(bt_criterion *c) {
+    if (c->kind == BT_GINI && c->n_outputs == 1) {
+        size_t nc = c->n_classes[0];
+        return (-c->wr * gini1(c->sum_right, nc, c->wr)) - c->wl * gini1(c->sum_left, nc, c->wl);
+    }
     if (c->kind == BT_MSE) {
         double pl = 0.0, pr = 0.0;
         for (size_t k = 0; k < c->n_outputs; k++) {

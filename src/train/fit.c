@@ -122,6 +122,21 @@ static brine_status class_sample_weight(const bt_config *cfg, const bt_data *d, 
 
 /* ------------------------------------------------------------ a tree */
 
+/* Whether the fit's sums come out the same in any summation order: class
+ * counts of integer weights (bootstrap counts, integer user weights) are
+ * exact below 2^53.  Then ties may be sorted in any order (the trees are
+ * the same; test_train.py checks it against sklearn), and a radix sort
+ * replaces the introsort. */
+static int order_free(const bt_config *cfg, const bt_data *d, const double *w) {
+    if (!cfg->classifier || d->negative_zero) return 0;
+    double total = 0.0;
+    for (size_t i = 0; w && i < d->n_rows; i++) {
+        if (w[i] != floor(w[i])) return 0;
+        total += fabs(w[i]);
+    }
+    return total < 9007199254740992.0;
+}
+
 static brine_status grow(const bt_config *cfg, const bt_data *d, const double *w, bt_mt *rs, size_t max_features,
                          bt_tree *out, brine_error *err) {
     double wns = 0.0;
@@ -134,7 +149,7 @@ static brine_status grow(const bt_config *cfg, const bt_data *d, const double *w
     crit.fractions = cfg->classifier && cfg->version >= 10400;
     if (!rc)
         rc = bt_splitter_init(&sp, &crit, d->xt, d->n_rows, d->n_features, w, cfg->random_splitter, max_features,
-                              p.min_samples_leaf, p.min_weight_leaf, rs);
+                              p.min_samples_leaf, p.min_weight_leaf, order_free(cfg, d, w), rs);
     brine_status st = BRINE_OK;
     if (!rc && sp.n_samples == 0)
         st = bi_fail(err, BRINE_E_ARGUMENT, -1, "%s: every sample weight is zero", cfg->cls);

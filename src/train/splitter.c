@@ -21,7 +21,7 @@ static float f32_add(float a, float b) {
 
 int bt_splitter_init(bt_splitter *sp, bt_criterion *crit, const float *xt, size_t n_rows, size_t n_features,
                      const double *w, int random, size_t max_features, size_t min_samples_leaf,
-                     double min_weight_leaf, bt_mt *rs) {
+                     double min_weight_leaf, int order_free, bt_mt *rs) {
     memset(sp, 0, sizeof *sp);
     sp->rand_r_state = (uint32_t)bt_mt_randint(rs, 0, BT_RAND_R_MAX);
     sp->crit = crit;
@@ -37,6 +37,17 @@ int bt_splitter_init(bt_splitter *sp, bt_criterion *crit, const float *xt, size_
     sp->constant_features = calloc(n_features ? n_features : 1, sizeof *sp->constant_features);
     sp->xf = calloc(n_rows ? n_rows : 1, sizeof *sp->xf);
     if (!sp->samples || !sp->features || !sp->constant_features || !sp->xf) return -1;
+    sp->order_free = order_free && !random && crit->wy; /* one output of classes */
+    if (sp->order_free) {
+        size_t cap = n_rows ? n_rows : 1;
+        sp->sort_buf.key = malloc(cap * sizeof *sp->sort_buf.key);
+        sp->sort_buf.key2 = malloc(cap * sizeof *sp->sort_buf.key2);
+        sp->sort_buf.samples2 = malloc(cap * sizeof *sp->sort_buf.samples2);
+        sp->sort_buf.pay2 = malloc(cap * sizeof *sp->sort_buf.pay2);
+        sp->pay = malloc(cap * sizeof *sp->pay);
+        if (!sp->sort_buf.key || !sp->sort_buf.key2 || !sp->sort_buf.samples2 || !sp->sort_buf.pay2 || !sp->pay)
+            return -1;
+    }
     size_t j = 0;
     for (size_t i = 0; i < n_rows; i++)
         if (!w || w[i] != 0.0) sp->samples[j++] = (int32_t)i;
@@ -50,6 +61,11 @@ void bt_splitter_free(bt_splitter *sp) {
     free(sp->features);
     free(sp->constant_features);
     free(sp->xf);
+    free(sp->sort_buf.key);
+    free(sp->sort_buf.key2);
+    free(sp->sort_buf.samples2);
+    free(sp->sort_buf.pay2);
+    free(sp->pay);
     memset(sp, 0, sizeof *sp);
 }
 
@@ -79,6 +95,7 @@ static void partition(bt_splitter *sp, size_t start, size_t end, size_t feature,
 static void scan_positions(bt_splitter *sp, size_t start, size_t end, size_t f, double *best_proxy, bt_split *best) {
     bt_criterion *c = sp->crit;
     const float *xf = sp->xf;
+    if (sp->order_free) c->pay = sp->pay; /* in step with samples until the scan ends */
     bt_crit_reset(c);
     size_t p = start;
     while (p < end) {
@@ -98,6 +115,7 @@ static void scan_positions(bt_splitter *sp, size_t start, size_t end, size_t f, 
             best->threshold = thr;
         }
     }
+    c->pay = NULL;
 }
 
 /* The random splitter's pass over feature f: values into xf, their
@@ -177,8 +195,18 @@ void bt_node_split(bt_splitter *sp, size_t start, size_t end, double impurity, b
             constant = mx <= f32_add(mn, FEATURE_THRESHOLD);
         } else {
             const float *col = sp->xt + f * sp->n_rows;
-            for (size_t p = start; p < end; p++) sp->xf[p] = col[sp->samples[p]];
-            bt_sort(sp->xf + start, sp->samples + start, end - start);
+            if (sp->order_free) {
+                const bt_wy *wy = sp->crit->wy;
+                for (size_t p = start; p < end; p++) {
+                    int32_t i = sp->samples[p];
+                    sp->xf[p] = col[i];
+                    sp->pay[p - start] = wy[i];
+                }
+                bt_sort_unordered(sp->xf + start, sp->samples + start, sp->pay, end - start, &sp->sort_buf);
+            } else {
+                for (size_t p = start; p < end; p++) sp->xf[p] = col[sp->samples[p]];
+                bt_sort(sp->xf + start, sp->samples + start, end - start);
+            }
             constant = sp->xf[end - 1] <= f32_add(sp->xf[start], FEATURE_THRESHOLD);
         }
         if (constant) {

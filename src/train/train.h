@@ -41,6 +41,25 @@ double bt_rand_uniform(double low, double high, uint32_t *state);
 /* sklearn's introsort of (values, samples) together, ties as sklearn. */
 void bt_sort(float *values, int32_t *samples, size_t n);
 
+/* A row's weight and class, kept together (one cache miss, not two). */
+typedef struct bt_wy {
+    double w;
+    int64_t y;
+} bt_wy;
+
+/* Scratch for bt_sort_unordered: n_rows entries each. */
+typedef struct bt_sort_buf {
+    uint32_t *key, *key2;
+    int32_t *samples2;
+    bt_wy *pay2;
+} bt_sort_buf;
+
+/* Sorts (values, samples) ascending in O(n) with ties in no particular
+ * order: only for fits whose sums are exact whatever the order (class
+ * counts of integer weights), where the trees come out the same.  values
+ * must hold no NaN and no -0.0.  pay (n entries) moves with the samples. */
+void bt_sort_unordered(float *values, int32_t *samples, bt_wy *pay, size_t n, bt_sort_buf *buf);
+
 /* ------------------------------------------------------ criterion.c */
 
 typedef enum bt_criterion_kind {
@@ -61,6 +80,10 @@ typedef struct bt_criterion {
     const size_t *n_classes; /* classification: per output */
     size_t stride;           /* entries per output in the sums: max_n_classes, or 1 */
     const double *y;         /* n_rows * n_outputs (class indices as doubles) */
+    int32_t *yi;             /* classification: y as ints, the same layout */
+    bt_wy *wy;               /* one output of classes: each row's weight and class */
+    const bt_wy *pay;        /* when set, wy of samples[p] is pay[p - start]: the split
+                                scan of a sorted feature reads it in order */
     const double *w;         /* n_rows, or NULL for unit weights */
     const int32_t *samples;
     size_t start, end, pos;
@@ -110,12 +133,15 @@ typedef struct bt_splitter {
     size_t n_samples;
     size_t *features, *constant_features;
     float *xf;             /* n_rows scratch */
+    int order_free;        /* sums are exact in any order: bt_sort_unordered may sort */
+    bt_sort_buf sort_buf;
+    bt_wy *pay;            /* order_free: wy of the node's samples, in their order */
 } bt_splitter;
 
 /* 0, or -1 when out of memory.  Draws the rand_r seed from rs first. */
 int bt_splitter_init(bt_splitter *sp, bt_criterion *crit, const float *xt, size_t n_rows, size_t n_features,
                      const double *w, int random, size_t max_features, size_t min_samples_leaf,
-                     double min_weight_leaf, bt_mt *rs);
+                     double min_weight_leaf, int order_free, bt_mt *rs);
 void bt_splitter_free(bt_splitter *sp);
 /* Best split of [start,end) (the criterion already set on it); updates
  * *n_constant. */
@@ -214,6 +240,7 @@ typedef struct bt_data {
     const size_t *n_classes;      /* classifiers: per output */
     const brine_label *const *classes; /* classifiers: each output's sorted labels */
     const double *sample_weight;  /* the user's, or NULL */
+    int negative_zero;            /* some X value is -0.0 in float32 */
 } bt_data;
 
 typedef struct bt_fitted {

@@ -436,6 +436,78 @@ def check_fractions(brine, tmp, summary):
         summary.fail("fractions for 1.8.0", "values are not counts / weighted_n_node_samples")
 
 
+def check_cv(brine, tmp, sets, summary):
+    """--cv K against sklearn's cross_val_score(cv=K) and OUT.meta.json."""
+    import json
+    from sklearn.model_selection import cross_val_score
+    rs = np.random.RandomState(11)
+    Xt, yt = synthetic(np.random.default_rng(3), "class", 90, 3)
+    cases = [
+        ("RandomForestClassifier", {"n_estimators": 5, "random_state": 1}, sets["iris"][0], sets["iris"][1], None, 5),
+        ("DecisionTreeClassifier", {"random_state": 2, "max_depth": 3}, Xt, yt, None, 4),  # unequal classes
+        ("ExtraTreesClassifier", {"n_estimators": 3, "random_state": 3}, sets["wine"][0], sets["wine"][1],
+         rs.randint(1, 4, 178).astype(float), 3),
+        ("DecisionTreeRegressor", {"random_state": 4, "max_depth": 4}, sets["diabetes"][0], sets["diabetes"][1], None, 5),
+        ("RandomForestRegressor", {"n_estimators": 4, "random_state": 5}, sets["diabetes"][0],
+         np.column_stack([sets["diabetes"][1], sets["diabetes"][0][:, 0]]), None, 3),
+        ("DecisionTreeClassifier", {"random_state": 6}, Xt, np.column_stack([yt > 0, Xt[:, 1] > 0]).astype(int), None, 3),
+    ]
+    for i, (cls, p, X, y, w, k) in enumerate(cases):
+        Y = y.reshape(len(y), -1)
+        data = os.path.join(tmp, "cv%d.csv" % i)
+        write_csv(data, X, Y, w, False)
+        out = os.path.join(tmp, "cv%d.pkl" % i)
+        args = ["train", cls, data, "-o", out, "--sklearn-version", "1.2.1", "--cv", str(k)]
+        for name, v in p.items():
+            args += ["-p", "%s=%s" % (name, py_literal(v))]
+        for t in range(Y.shape[1]):
+            args += ["--target", str(X.shape[1] + t)]
+        if w is not None:
+            args += ["--sample-weight", str(X.shape[1] + Y.shape[1])]
+        res = common.run_brine(brine, args, timeout=300)
+        fit_params = {"sample_weight": w} if w is not None else None
+        ref = cross_val_score(CLASSES[cls](**p), X, y, cv=k, fit_params=fit_params)
+        try:
+            meta = json.load(open(out + ".meta.json"))
+            got = meta["metrics"]["cv_scores"]
+        except Exception as e:
+            summary.fail("cv case %d %s" % (i, cls), "exit %d, %s, no metrics: %r" % (res.rc, res.stderr_text, e))
+            continue
+        if res.rc or len(got) != k or any(abs(a - b) > 1e-12 for a, b in zip(got, ref)):
+            summary.fail("cv case %d %s" % (i, cls), "brine %r, sklearn %r" % (got, list(ref)))
+        else:
+            summary.ok()
+
+
+def check_meta(brine, tmp, summary):
+    """train writes OUT.meta.json (training data fingerprint, params) and
+    --versioned numbers its outputs."""
+    import hashlib
+    import json
+    d = os.path.join(tmp, "versioned")
+    os.makedirs(d)
+    names = []
+    for _ in range(2):
+        res = common.run_brine(brine, ["train", "dt", "iris", "-o", os.path.join(d, "model.pkl"), "--versioned",
+                                       "-p", "max_depth=2", "-p", "random_state=0", "--sklearn-version", "1.2.1"])
+        names.append(os.path.basename(res.stdout_text.strip()))
+        if res.rc:
+            summary.fail("train --versioned", res.stderr_text)
+            return
+    iris_sha = hashlib.sha256(open(os.path.join(REPO, "data", "iris.csv"), "rb").read()).hexdigest()
+    meta = json.load(open(os.path.join(d, names[1] + ".meta.json")))
+    model_sha = hashlib.sha256(open(os.path.join(d, names[1]), "rb").read()).hexdigest()
+    ok = (names[0].startswith("model_v1_") and names[1].startswith("model_v2_") and names[1].endswith(".pkl")
+          and meta["sha256"] == model_sha and meta["training_data"]["sha256"] == iris_sha
+          and meta["training_data"]["n_rows"] == 150 and meta["params"]["max_depth"] == 2
+          and meta["estimator"] == "sklearn.tree._classes.DecisionTreeClassifier"
+          and meta["sklearn_version"] == "1.2.1")
+    if ok:
+        summary.ok()
+    else:
+        summary.fail("train meta / --versioned", "names %r, meta %r" % (names, meta))
+
+
 def check_errors(brine, tmp, summary):
     data = os.path.join(tmp, "err.csv")
     with open(data, "w") as f:
@@ -482,6 +554,8 @@ def main():
                 matched += 1
                 trees += ntrees
         check_fractions(brine, tmp, summary)
+        check_cv(brine, tmp, sets, summary)
+        check_meta(brine, tmp, summary)
         check_errors(brine, tmp, summary)
     missing = [c for c in REQUIRED_COVERAGE if c not in coverage]
     if missing:
