@@ -647,6 +647,21 @@ brine_status brine_train(brine_model **out, const char *estimator, const brine_t
                          const char *const *params, size_t n_params, const brine_train_options *opts,
                          brine_error *err);
 
+/* K-fold cross-validation as sklearn's cross_val_score(estimator, X, y,
+ * cv=k) computes it: StratifiedKFold(k) (no shuffle) for a single-output
+ * classifier, KFold(k) otherwise; each fold's model is brine_train with the
+ * same params and opts on the training rows (in their order, with their
+ * sample weights), scored on the test rows with sklearn's default score:
+ * accuracy for classifiers (subset accuracy for several binary outputs),
+ * R^2 (uniform average over outputs) for regressors.  scores receives k
+ * values, fold 0 first.  Failures: those of brine_train, and
+ * BRINE_E_ARGUMENT for k < 2, k above the number of rows, k above the size
+ * of every class (as StratifiedKFold refuses), or several outputs of more
+ * than two classes (sklearn's score does not take them). */
+brine_status brine_cross_val_score(double *scores, size_t k, const char *estimator, const brine_train_data *data,
+                                   const char *const *params, size_t n_params, const brine_train_options *opts,
+                                   brine_error *err);
+
 /* The estimators brine_train fits: i-th class name and alias; NULL past
  * the end. */
 const char *brine_train_estimator(size_t i, const char **alias);
