@@ -91,6 +91,11 @@ struct brine_model {
     be_params params;           /* constructor parameters, in the file's order */
     be_params extras;           /* forests: _n_samples, _n_samples_bootstrap, oob_* */
     int64_t max_features;       /* trees: max_features_; -1 when the file lacks it */
+    /* Per-node arrays of the trees (fast.c be_bulk_alloc): one mapping
+     * with huge pages, so loading faults in 2 MiB at a time; NULL when
+     * not reserved or not available. */
+    void *bulk;
+    size_t bulk_size, bulk_used;
 };
 
 /* What a family's predict receives: X already converted to float32 (as
@@ -246,6 +251,19 @@ typedef struct be_fnode {
 /* The largest float <= t (-inf below float's range, NaN for NaN): for every
  * float x, x <= t exactly when x <= be_fast_threshold(t). */
 float be_fast_threshold(double t);
+/* Reserves bytes of address space for the trees' per-node arrays (a hint:
+ * failure only means be_bulk_alloc uses the arena). */
+void be_bulk_reserve(brine_model *m, size_t bytes);
+/* n * size zeroed bytes, 16-aligned, from the reservation, else the arena;
+ * NULL on overflow or out of memory.  Freed with the model. */
+void *be_bulk_alloc(brine_model *m, size_t n, size_t size);
+/* Releases the reservation (brine_model_free). */
+void be_bulk_free(brine_model *m);
+/* Bytes a tree of n nodes takes in be_bulk_alloc, at most. */
+size_t be_bulk_tree_bytes(size_t n, size_t n_outputs, size_t max_classes);
+/* Adds to *total what the Tree object tree (its nodes array as loaded)
+ * would take; nothing when it has no such array. */
+void be_bulk_reserve_tree(size_t *total, const bv *tree, size_t n_outputs, size_t max_classes);
 /* Builds t->fast, t->fast_orig and t->depth (in m's arena). */
 brine_status be_fast_build(brine_model *m, be_tree *t, brine_error *err);
 /* Predicts with trees[0..n) over row blocks on in->n_threads threads: a

@@ -23,6 +23,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "estimators/estimator.h"
 #include "io/error.h"
@@ -41,6 +42,77 @@
 /* Trees one row walks in lockstep when it has no rows to walk beside. */
 #define TREE_LANES 16
 
+/* ------------------------------------------------------ bulk memory */
+
+/* A forest's per-node arrays are most of a model (about 100 bytes a node);
+ * faulting them in 4 KiB at a time cost as much as building them.  One
+ * anonymous mapping with MADV_HUGEPAGE takes them 2 MiB at a time where
+ * the kernel allows.  Sanitizer builds use the arena, which gives ASan one
+ * allocation per array. */
+#if defined(__SANITIZE_ADDRESS__)
+#define BULK_OFF 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BULK_OFF 1
+#endif
+#endif
+/* Below this a reservation is not worth a mapping; above this (a hostile
+ * class count, say) it is not attempted and the arena serves, failing
+ * where the real allocation would. */
+#define BULK_MIN ((size_t)4 << 20)
+#define BULK_MAX ((size_t)1 << 40)
+
+size_t be_bulk_tree_bytes(size_t n, size_t n_outputs, size_t max_classes) {
+    /* nodes, three statistics, compact nodes and map, values, probabilities,
+     * labels, each rounded up to 16 bytes */
+    size_t per = sizeof(be_node) + 3 * 8 + sizeof(be_fnode) + 4 + n_outputs * (2 * max_classes * 8 + 4);
+    return n * per + 10 * 16;
+}
+
+void be_bulk_reserve(brine_model *m, size_t bytes) {
+#ifndef BULK_OFF
+    if (m->bulk || bytes < BULK_MIN || bytes > BULK_MAX) return;
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return;
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes, MADV_HUGEPAGE); /* a hint; without it the mapping still works */
+#endif
+    m->bulk = p;
+    m->bulk_size = bytes;
+    m->bulk_used = 0;
+#else
+    (void)m;
+    (void)bytes;
+#endif
+}
+
+void be_bulk_reserve_tree(size_t *total, const bv *tree, size_t n_outputs, size_t max_classes) {
+    const bv *state = tree && tree->kind == BRINE_OBJECT ? tree->u.obj.state : NULL;
+    const bv_array *nodes = state && state->kind == BRINE_DICT ? be_array(bv_dict_get(state, "nodes")) : NULL;
+    /* The records are in memory already, so this is a small multiple of
+     * what the file holds, never a count the file merely claims. */
+    if (!nodes || nodes->count < 0 || !nodes->data) return;
+    size_t add = be_bulk_tree_bytes((size_t)nodes->count, n_outputs, max_classes);
+    *total = add > SIZE_MAX / 4 - *total ? SIZE_MAX / 4 : *total + add;
+}
+
+void *be_bulk_alloc(brine_model *m, size_t n, size_t size) {
+    size_t total;
+    if (__builtin_mul_overflow(n, size, &total)) return NULL;
+    total = total ? (total + 15) & ~(size_t)15 : 16;
+    if (m->bulk && total <= m->bulk_size - m->bulk_used) {
+        void *p = (uint8_t *)m->bulk + m->bulk_used; /* fresh anonymous pages are zero */
+        m->bulk_used += total;
+        return p;
+    }
+    return be_alloc(m, n, size);
+}
+
+void be_bulk_free(brine_model *m) {
+    if (m->bulk) munmap(m->bulk, m->bulk_size);
+    m->bulk = NULL;
+}
+
 /* ------------------------------------------------------------- layout */
 
 float be_fast_threshold(double t) {
@@ -52,8 +124,8 @@ float be_fast_threshold(double t) {
 
 brine_status be_fast_build(brine_model *m, be_tree *t, brine_error *err) {
     size_t n = t->node_count;
-    t->fast = be_alloc(m, n, sizeof *t->fast);
-    t->fast_orig = be_alloc(m, n, sizeof *t->fast_orig);
+    t->fast = be_bulk_alloc(m, n, sizeof *t->fast);
+    t->fast_orig = be_bulk_alloc(m, n, sizeof *t->fast_orig);
     uint32_t *depth = malloc(n * sizeof *depth);
     if (!t->fast || !t->fast_orig || !depth) {
         free(depth);

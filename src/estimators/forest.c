@@ -96,7 +96,22 @@ static brine_status keep_member(brine_model *m, be_copier *cp, const bv *state, 
     return be_read_params(m, cp, state, &out->params, err);
 }
 
+/* One mapping for all the trees' per-node arrays (fast.c). */
+static void reserve_trees(brine_model *m, const bv *list, const be_forest *f) {
+    size_t mc = 1, total = 0;
+    for (size_t k = 0; m->cls->classifier && k < m->n_outputs; k++)
+        if (f->n_classes[k] > mc) mc = f->n_classes[k];
+    for (size_t i = 0; i < f->n; i++) {
+        const bv *est = list->u.seq.items[i];
+        const bv *state = est && est->kind == BRINE_OBJECT ? est->u.obj.state : NULL;
+        if (state && state->kind == BRINE_DICT)
+            be_bulk_reserve_tree(&total, bv_dict_get(state, "tree_"), m->n_outputs, mc);
+    }
+    be_bulk_reserve(m, total);
+}
+
 static brine_status load_trees(brine_model *m, be_copier *cp, const bv *list, be_forest *f, brine_error *err) {
+    reserve_trees(m, list, f);
     tree_map tm = {0};
     if (!map_init(&tm, f->n)) {
         map_free(&tm);

@@ -530,6 +530,7 @@ int brine_model_version_verified(const brine_model *m) {
 
 void brine_model_free(brine_model *m) {
     if (!m) return;
+    be_bulk_free(m);
     bp_arena_free(&m->arena);
     free(m);
 }

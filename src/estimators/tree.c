@@ -158,9 +158,9 @@ static brine_status check_args(brine_model *m, const be_tree_spec *spec, const b
 static brine_status read_stats(brine_model *m, const bv_array *a, const node_layout *lay, be_tree *t,
                                brine_error *err) {
     if (!lay->field[F_IMPURITY] || !lay->field[F_SAMPLES] || !lay->field[F_WSAMPLES]) return BRINE_OK;
-    t->impurity = be_alloc(m, t->node_count, sizeof *t->impurity);
-    t->n_node_samples = be_alloc(m, t->node_count, sizeof *t->n_node_samples);
-    t->weighted_n_node_samples = be_alloc(m, t->node_count, sizeof *t->weighted_n_node_samples);
+    t->impurity = be_bulk_alloc(m, t->node_count, sizeof *t->impurity);
+    t->n_node_samples = be_bulk_alloc(m, t->node_count, sizeof *t->n_node_samples);
+    t->weighted_n_node_samples = be_bulk_alloc(m, t->node_count, sizeof *t->weighted_n_node_samples);
     if (!t->impurity || !t->n_node_samples || !t->weighted_n_node_samples)
         return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu tree nodes", t->node_count);
     for (size_t i = 0; i < t->node_count; i++) {
@@ -179,7 +179,7 @@ static brine_status read_nodes(brine_model *m, const be_tree_spec *spec, const b
     brine_status st = find_fields(m, spec, a->dtype->u.dt, &lay, err);
     if (st) return st;
     t->has_missing = lay.field[F_MISSING] != NULL;
-    t->nodes = be_alloc(m, t->node_count, sizeof *t->nodes);
+    t->nodes = be_bulk_alloc(m, t->node_count, sizeof *t->nodes);
     if (!t->nodes) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu tree nodes", t->node_count);
     int64_t count = (int64_t)t->node_count;
     for (size_t i = 0; i < t->node_count; i++) {
@@ -332,7 +332,7 @@ static brine_status read_values(brine_model *m, const be_tree_spec *spec, const 
     int long_dims = (a->shape[0] > 1) + (a->shape[1] > 1) + (a->shape[2] > 1);
     if (a->fortran && long_dims > 1) return be_fail(err, m, "%s.values is not in C order", spec->field);
     size_t cells = (size_t)a->count;
-    t->value = be_alloc(m, cells ? cells : 1, sizeof *t->value);
+    t->value = be_bulk_alloc(m, cells ? cells : 1, sizeof *t->value);
     if (!t->value) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %s.values", spec->field);
     if (host_order(a->dtype->u.dt)) memcpy(t->value, a->data, cells * sizeof *t->value);
     else for (size_t i = 0; i < cells; i++) be_array_double(a, i, &t->value[i]);
@@ -354,9 +354,9 @@ static int rows_are_fractions(const be_tree *t) {
  * counts as 1); >= 1.4 returns the stored fractions as they are. */
 static brine_status derive_classes(brine_model *m, const be_tree_spec *spec, be_tree *t, brine_error *err) {
     size_t rows = t->node_count * t->n_outputs;
-    t->top = be_alloc(m, rows, sizeof *t->top);
+    t->top = be_bulk_alloc(m, rows, sizeof *t->top);
     int fractions = spec->fractions >= 0 ? spec->fractions : rows_are_fractions(t);
-    t->proba = fractions ? t->value : be_alloc(m, rows * t->max_classes, sizeof *t->proba);
+    t->proba = fractions ? t->value : be_bulk_alloc(m, rows * t->max_classes, sizeof *t->proba);
     if (!t->top || !t->proba) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %s", spec->field);
     for (size_t i = 0; i < t->node_count; i++) {
         for (size_t k = 0; k < t->n_outputs; k++) {
