@@ -427,13 +427,23 @@ typedef struct brine_label {
  * the count.  NULL (and *n = 0) for regressors or an output out of range. */
 const brine_label *brine_model_classes(const brine_model *model, size_t output, size_t *n);
 
+/* The methods of sklearn's estimators.  Values are stable; a model offers
+ * those sklearn's estimator offers (brine_model_has_method). */
 typedef enum brine_method {
-    BRINE_METHOD_PREDICT = 0,       /* labels (classifiers) or values (regressors) */
-    BRINE_METHOD_PREDICT_PROBA = 1, /* class probabilities (classifiers only) */
-    BRINE_METHOD_APPLY = 2          /* index of the leaf reached, per tree */
+    BRINE_METHOD_PREDICT = 0,           /* labels (classifiers) or values (regressors) */
+    BRINE_METHOD_PREDICT_PROBA = 1,     /* class probabilities (classifiers only) */
+    BRINE_METHOD_APPLY = 2,             /* index of the leaf reached, per tree */
+    BRINE_METHOD_DECISION_FUNCTION = 3, /* decision values (float64 columns) */
+    BRINE_METHOD_PREDICT_LOG_PROBA = 4, /* log of predict_proba */
+    BRINE_METHOD_SCORE_SAMPLES = 5,     /* one score per row (outlier detectors, density models) */
+    BRINE_METHOD_TRANSFORM = 6          /* transformed features (scalers, encoders, decompositions) */
 } brine_method;
 
-/* "predict", "predict_proba", "apply"; NULL for other values. */
+/* 1 when the model has the method, as the sklearn estimator has it. */
+int brine_model_has_method(const brine_model *model, brine_method method);
+
+/* "predict", "predict_proba", "apply", "decision_function",
+ * "predict_log_proba", "score_samples", "transform"; NULL for other values. */
 const char *brine_method_name(brine_method method);
 /* Parses a method name; BRINE_E_ARGUMENT for unknown names. */
 brine_status brine_method_parse(brine_method *out, const char *name, brine_error *err);

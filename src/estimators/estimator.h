@@ -101,7 +101,8 @@ struct brine_model {
 /* What a family's predict receives: X already converted to float32 (as
  * sklearn converts it) and checked for the model's width and finiteness. */
 typedef struct be_input {
-    const float *x; /* n_rows * n_cols, row-major */
+    const float *x; /* n_rows * n_cols, row-major; NULL for BE_FAM_FLOAT64 families */
+    const double *xd; /* BE_FAM_FLOAT64 families: the caller's float64 rows (float32 input widened) */
     size_t n_rows, n_cols;
     int n_threads;  /* threads over row blocks (fast.c); 1 = the caller's only */
     int reference;  /* 1: the straightforward path (be_tree_apply row by row) */
@@ -118,7 +119,25 @@ struct be_family {
                             brine_error *err);
     /* The estimator object as sklearn of the layout's version pickles it. */
     brine_status (*save)(be_save *s, bv **out, brine_error *err);
+    /* Optional (NULL: the tree families' rule, be_default_columns): the
+     * number of output columns of method, or BE_NO_METHOD when the model
+     * lacks it.  Families reached through it may take any method. */
+    size_t (*columns)(const brine_model *m, brine_method method);
+    /* Optional flags: BE_FAM_FLOAT64 — predict reads in->xd (float64 rows
+     * as given, NaN and infinities not checked) instead of float32 x, as
+     * sklearn's linear and other non-tree estimators work in float64. */
+    unsigned flags;
 };
+
+enum { BE_FAM_FLOAT64 = 1 };
+#define BE_NO_METHOD ((size_t)-1)
+
+/* The tree families' columns: predict n_outputs, predict_proba the classes
+ * of every output (classifiers), apply one per tree; BE_NO_METHOD else. */
+size_t be_default_columns(const brine_model *m, brine_method method);
+/* Whether a method's cells are int64 label/leaf indices (predict of a
+ * classifier, apply) rather than float64 values. */
+int be_method_gives_indices(const brine_model *m, brine_method method);
 
 /* ------------------------------------------------------------ helpers */
 

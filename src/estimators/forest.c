@@ -300,4 +300,4 @@ static brine_status forest_save(be_save *s, bv **out, brine_error *err) {
     return BRINE_OK;
 }
 
-const be_family be_forest_family = {"forest", forest_load, forest_predict, forest_save};
+const be_family be_forest_family = {"forest", forest_load, forest_predict, forest_save, NULL, 0};

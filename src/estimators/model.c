@@ -557,7 +557,8 @@ const brine_label *brine_model_classes(const brine_model *m, size_t output, size
 
 /* ------------------------------------------------------------ methods */
 
-static const char *const method_names[] = {"predict", "predict_proba", "apply"};
+static const char *const method_names[] = {"predict",           "predict_proba", "apply", "decision_function",
+                                           "predict_log_proba", "score_samples", "transform"};
 
 const char *brine_method_name(brine_method method) {
     return (unsigned)method < sizeof method_names / sizeof *method_names ? method_names[method] : NULL;
@@ -570,23 +571,39 @@ brine_status brine_method_parse(brine_method *out, const char *name, brine_error
             return BRINE_OK;
         }
     }
-    return bi_fail(err, BRINE_E_ARGUMENT, -1, "unknown method '%s' (expected predict, predict_proba or apply)",
+    return bi_fail(err, BRINE_E_ARGUMENT, -1,
+                   "unknown method '%s' (expected predict, predict_proba, predict_log_proba, decision_function, "
+                   "score_samples, transform or apply)",
                    name ? name : "");
 }
 
 /* Columns of the output table (0 when the model lacks the method). */
-static size_t output_columns(const brine_model *m, brine_method method) {
+size_t be_default_columns(const brine_model *m, brine_method method) {
     size_t cols = 0;
     switch (method) {
     case BRINE_METHOD_PREDICT:
         return m->n_outputs;
     case BRINE_METHOD_PREDICT_PROBA:
+        if (!m->cls->classifier) return BE_NO_METHOD;
         for (size_t k = 0; m->classes && k < m->n_outputs; k++) cols += m->classes[k].n;
         return cols;
     case BRINE_METHOD_APPLY:
         return m->n_estimators;
+    default:
+        return BE_NO_METHOD;
     }
-    return 0;
+}
+
+static size_t output_columns(const brine_model *m, brine_method method) {
+    return m->cls->family->columns ? m->cls->family->columns(m, method) : be_default_columns(m, method);
+}
+
+int be_method_gives_indices(const brine_model *m, brine_method method) {
+    return method == BRINE_METHOD_APPLY || (method == BRINE_METHOD_PREDICT && m->cls->classifier);
+}
+
+int brine_model_has_method(const brine_model *m, brine_method method) {
+    return m && brine_method_name(method) && output_columns(m, method) != BE_NO_METHOD;
 }
 
 /* X to float32 as sklearn's check_array(dtype=float32) does, refusing what
@@ -637,6 +654,8 @@ static brine_status check_call(const brine_model *m, brine_method method, const 
     if (!brine_method_name(method)) return bi_fail(err, BRINE_E_ARGUMENT, -1, "unknown method %d", (int)method);
     if (method == BRINE_METHOD_PREDICT_PROBA && !m->cls->classifier)
         return be_fail_status(err, BRINE_E_ARGUMENT, m, "a regressor has no predict_proba");
+    if (output_columns(m, method) == BE_NO_METHOD)
+        return be_fail_status(err, BRINE_E_ARGUMENT, m, "the estimator has no %s", brine_method_name(method));
     if (n_cols != (size_t)m->n_features_in)
         return be_fail_status(err, BRINE_E_ARGUMENT, m, "X has %zu features, but the model expects %lld", n_cols,
                               (long long)m->n_features_in);
@@ -656,7 +675,7 @@ static brine_prediction *prediction_new(const brine_model *m, brine_method metho
     p->n_rows = n_rows;
     p->n_columns = cols;
     size_t cells = n_rows * cols;
-    int as_index = method == BRINE_METHOD_APPLY || (method == BRINE_METHOD_PREDICT && m->cls->classifier);
+    int as_index = be_method_gives_indices(m, method);
     if (as_index) p->indices = calloc(cells + 1, sizeof *p->indices);
     else p->values = calloc(cells + 1, sizeof *p->values);
     if (!p->indices && !p->values) {
@@ -693,20 +712,33 @@ brine_status brine_predict(brine_prediction **out, const brine_model *m, brine_m
     if (!st) st = check_call(m, method, rows, n_rows, n_cols, &cols, err);
     if (st) return st;
     float *x = NULL;
+    double *xd = NULL;
+    int wide = (m->cls->family->flags & BE_FAM_FLOAT64) != 0;
     brine_prediction *p = prediction_new(m, method, n_rows, cols);
-    if (dtype == BRINE_DTYPE_FLOAT64) x = malloc((n_rows * n_cols + 1) * sizeof *x);
-    if (!p || (dtype == BRINE_DTYPE_FLOAT64 && !x)) {
+    if (!wide && dtype == BRINE_DTYPE_FLOAT64) x = malloc((n_rows * n_cols + 1) * sizeof *x);
+    if (wide && dtype == BRINE_DTYPE_FLOAT32) xd = malloc((n_rows * n_cols + 1) * sizeof *xd);
+    if (!p || (!wide && dtype == BRINE_DTYPE_FLOAT64 && !x) || (wide && dtype == BRINE_DTYPE_FLOAT32 && !xd)) {
         st = bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu rows", n_rows);
         goto done;
     }
-    if (dtype == BRINE_DTYPE_FLOAT64) st = convert_input(m, rows, n_rows, n_cols, x, err);
-    else st = check_input32(m, rows, n_rows, n_cols, err);
+    if (wide) {
+        for (size_t i = 0; xd && i < n_rows * n_cols; i++) xd[i] = ((const float *)rows)[i];
+    } else if (dtype == BRINE_DTYPE_FLOAT64) {
+        st = convert_input(m, rows, n_rows, n_cols, x, err);
+    } else {
+        st = check_input32(m, rows, n_rows, n_cols, err);
+    }
     if (st) goto done;
-    be_input in = {x ? x : rows, n_rows, n_cols, o->n_threads == BRINE_THREADS_ALL ? online_cpus() : o->n_threads,
+    be_input in = {wide ? NULL : x ? x : rows,
+                   wide ? (xd ? xd : rows) : NULL,
+                   n_rows,
+                   n_cols,
+                   o->n_threads == BRINE_THREADS_ALL ? online_cpus() : o->n_threads,
                    o->reference};
     st = m->cls->family->predict(m, method, &in, p, err);
 done:
     free(x);
+    free(xd);
     if (st) {
         brine_prediction_free(p);
         p = NULL;

@@ -556,4 +556,4 @@ static brine_status tree_model_save(be_save *s, bv **out, brine_error *err) {
     return BRINE_OK;
 }
 
-const be_family be_tree_family = {"tree", tree_model_load, tree_model_predict, tree_model_save};
+const be_family be_tree_family = {"tree", tree_model_load, tree_model_predict, tree_model_save, NULL, 0};

@@ -396,8 +396,10 @@ def error_cases(tmp, name, path, model, Xt, named):
     if not hasattr(model, "predict_proba"):
         out.append(Case(name + " predict_proba of a regressor", ["predict", path, wide, "--method", "predict_proba"],
                         error=["no predict_proba"]))
-    out.append(Case(name + " unknown method", ["predict", path, wide, "--method", "transform"],
+    out.append(Case(name + " unknown method", ["predict", path, wide, "--method", "fly"],
                     error=["unknown method"], exit_code=64))
+    out.append(Case(name + " a method trees lack", ["predict", path, wide, "--method", "transform"],
+                    error=["has no transform"]))
     return out
 
 
