@@ -67,10 +67,39 @@ struct json_t *cli_model_params(const brine_model *model);
  * null for regressors. */
 struct json_t *cli_model_classes(const brine_model *model);
 
+/* A CSV cell as a number (CONVENTIONS "Reading tabular input"):
+ * surrounding blanks are ignored; empty, nan, NaN and NA are missing (NaN).
+ * 0 when it is neither. */
+struct bi_csv;
+int cli_cell_number(const char *s, size_t n, double *out);
+/* 1 when the first row is a header: a cell in it is neither a number nor
+ * a missing marker. */
+int cli_row_is_header(const struct bi_csv *c);
+/* The whole of file path, or of standard input for "-", into in
+ * (bi_input_release frees it).  Returns 0 or an exit code after the error. */
+struct bi_input;
+int cli_read_input(const char *cmd, const char *path, struct bi_input *in);
+
 int cmd_inspect(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+
+/* ------------------------------------- integrity, encryption (keys.c) */
+
+/* The symmetric key file for reading models: opt (--key), else
+ * $BRINE_KEY_FILE when set and not empty, else NULL. */
+const char *cli_key_file(const char *opt);
+/* --require-signature PUB: 0 when MODEL.sig is a valid signature of MODEL
+ * by PUB; otherwise the reason is printed and 1 returned (unsigned,
+ * tampered, another signer) or 2 (PUB or MODEL unreadable). */
+int cli_require_signature(const char *cmd, const char *model, const char *pub);
+int cmd_keygen(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_encrypt(int argc, char **argv);
+int cmd_decrypt(int argc, char **argv);
 int cmd_registry(int argc, char **argv);
 
 #endif

@@ -616,6 +616,8 @@ static const char help[] =
     "  --strict-version\n"
     "                a tree or forest whose sklearn version brine has not verified\n"
     "                is an error (exit 2) instead of a warning\n"
+    "  --key K       the key of an encrypted file (brine encrypt); default\n"
+    "                $BRINE_KEY_FILE\n"
     "  --depth N     levels of the tree to show (default 20)\n"
     "  --items N     items shown per container (default 20)\n";
 
@@ -684,9 +686,10 @@ int cmd_inspect(int argc, char **argv) {
     static const struct option opts[] = {
         {"json", no_argument, 0, 'j'}, {"depth", required_argument, 0, 'd'}, {"items", required_argument, 0, 'i'},
         {"trust", required_argument, 0, 't'}, {"trust-file", required_argument, 0, 'T'}, {"help", no_argument, 0, 'h'},
-        {"strict-version", no_argument, 0, 'S'}, {0, 0, 0, 0},
+        {"strict-version", no_argument, 0, 'S'}, {"key", required_argument, 0, 'k'}, {0, 0, 0, 0},
     };
     int as_json = 0, rc = 0, c, strict = 0;
+    const char *key = NULL;
     long depth = 20, items = 20;
     cli_trust trust = {0};
     optind = 1;
@@ -695,6 +698,7 @@ int cmd_inspect(int argc, char **argv) {
         switch (c) {
         case 'j': as_json = 1; break;
         case 'S': strict = 1; break;
+        case 'k': key = optarg; break;
         case 'd': if ((depth = parse_count(optarg)) < 0) rc = cli_usage_error("inspect", "--depth takes a count"); break;
         case 'i': if ((items = parse_count(optarg)) < 0) rc = cli_usage_error("inspect", "--items takes a count"); break;
         case 't': rc = cli_trust_add(&trust, optarg, "inspect"); break;
@@ -712,6 +716,7 @@ int cmd_inspect(int argc, char **argv) {
     brine_load_options lo = BRINE_LOAD_OPTIONS_INIT;
     lo.trust = (const char *const *)trust.items;
     lo.n_trust = trust.n;
+    lo.key_file = cli_key_file(key);
     brine_error err;
     brine_error_clear(&err);
     brine_file *f = NULL;

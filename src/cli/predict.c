@@ -22,7 +22,7 @@
 #include "pickle/text.h"
 
 static const char help[] =
-    "usage: brine predict MODEL INPUT [--method predict|predict_proba|apply] [-o FILE]\n"
+    "usage: brine predict MODEL INPUT [--method M] [-o FILE]\n"
     "                     [--trust MODULE:QUALNAME]... [--trust-file FILE]\n"
     "\n"
     "Runs a fitted scikit-learn model (pickle or joblib, any version) on INPUT and\n"
@@ -35,14 +35,23 @@ static const char help[] =
     "a header and a model fitted on named columns, columns are matched by name in\n"
     "any order.  Empty cells, nan, NaN and NA are missing values.\n"
     "\n"
-    "  --method M        predict (default), predict_proba (classifiers) or apply\n"
-    "                    (the leaf index per tree)\n"
+    "  --method M        predict (default; transform for estimators without predict),\n"
+    "                    predict_proba, predict_log_proba, decision_function,\n"
+    "                    score_samples, transform, apply (the leaf index per tree):\n"
+    "                    whichever the estimator has, as in sklearn\n"
     "  -o, --output F    write to F instead of stdout; F ending in .npy gives NumPy\n"
     "                    format (labels keep their dtype, strings become a U array)\n"
     "  --threads N       threads over blocks of rows (default: one per CPU; the\n"
     "                    answers are the same for every N)\n"
+    "  --key K           the key of an encrypted model (brine encrypt); default\n"
+    "                    $BRINE_KEY_FILE\n"
+    "  --require-signature P\n"
+    "                    refuse (exit 1) a MODEL without a valid MODEL.sig by the\n"
+    "                    Ed25519 public key P (brine sign, brine keygen)\n"
     "  --trust M:Q       admit an unknown global as an inert object (repeatable)\n"
-    "  --trust-file F    one MODULE:QUALNAME per line, # comments\n";
+    "  --trust-file F    one MODULE:QUALNAME per line, # comments\n"
+    "  --strict-version  refuse (exit 2) a model whose sklearn version brine has not\n"
+    "                    verified for its estimator, instead of warning on stderr\n";
 
 static const char *cmd = "predict";
 
@@ -83,28 +92,6 @@ typedef struct matrix {
     size_t n_rows, n_cols;
 } matrix;
 
-static int read_bytes(const char *path, bi_input *in) {
-    brine_error err;
-    brine_error_clear(&err);
-    if (strcmp(path, "-")) {
-        if (bi_input_open(in, path, 0, UINT64_MAX, &err)) return cli_report(cmd, path, &err);
-        return 0;
-    }
-    bi_buf b = BI_BUF_INIT;
-    uint8_t chunk[65536];
-    ssize_t k;
-    while ((k = read(STDIN_FILENO, chunk, sizeof chunk)) > 0) bi_buf_put(&b, chunk, (size_t)k);
-    bi_buf_byte(&b, 0); /* keeps data non-NULL for an empty stdin */
-    if (k < 0 || !bi_buf_ok(&b)) {
-        bi_buf_free(&b);
-        return input_fail("-", "cannot read standard input");
-    }
-    size_t n;
-    uint8_t *data = bi_buf_take(&b, &n);
-    bi_input_adopt(in, data, n - 1);
-    return 0;
-}
-
 /* Why a value cannot go to the model, or NULL: sklearn converts X to
  * float32 and refuses infinities (also values that overflow float32), and
  * NaN unless the trees record where a missing value goes. */
@@ -115,28 +102,6 @@ static const char *bad_value(const brine_model *m, double v) {
                                             "for missing values";
     if (isinf((float)v)) return isinf(v) ? "is infinite (sklearn refuses it)" : "is too large for float32 (sklearn refuses it)";
     return NULL;
-}
-
-/* A CSV cell as a number: surrounding blanks are ignored; empty, nan, NaN
- * and NA are missing (NaN).  0 when it is neither. */
-static int cell_number(const char *s, size_t n, double *out) {
-    while (n && (*s == ' ' || *s == '\t')) s++, n--;
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
-    if (n == 0 || (n == 3 && (!memcmp(s, "nan", 3) || !memcmp(s, "NaN", 3))) || (n == 2 && !memcmp(s, "NA", 2))) {
-        *out = NAN;
-        return 1;
-    }
-    return bp_parse_float_text((const uint8_t *)s, n, out);
-}
-
-static int row_is_header(const bi_csv *c) {
-    double v;
-    for (size_t j = 0; j < c->n_cols; j++) {
-        size_t n;
-        const char *s = bi_csv_cell(c, 0, j, &n);
-        if (!cell_number(s, n, &v)) return 1;
-    }
-    return 0;
 }
 
 /* Which CSV column feeds each model feature: by header name when both
@@ -177,7 +142,7 @@ static int csv_values(const char *path, const brine_model *m, const bi_csv *c, i
             size_t n, row = r + (size_t)header, col = col_of[j];
             const char *s = bi_csv_cell(c, row, col, &n);
             double v;
-            const char *why = cell_number(s, n, &v) ? bad_value(m, v) : "is not a number";
+            const char *why = cli_cell_number(s, n, &v) ? bad_value(m, v) : "is not a number";
             if (!why) {
                 out->x[r * nf + j] = v;
                 continue;
@@ -200,7 +165,7 @@ static int read_csv(const char *path, const brine_model *m, const uint8_t *data,
         rc = cli_report(cmd, path, &err);
         goto done;
     }
-    int header = c.n_rows > 0 && row_is_header(&c);
+    int header = c.n_rows > 0 && cli_row_is_header(&c);
     if (c.n_rows <= (size_t)header) {
         rc = input_fail(path, header ? "a header but no data rows" : "no data rows");
         goto done;
@@ -413,7 +378,8 @@ static int write_npy(bi_buf *b, const char *path, const brine_model *m, const br
     brine_error_clear(&err);
     /* sklearn's shapes: predict_proba and a forest's apply are always 2-D,
      * the rest are 1-D for one column. */
-    int two_d = p->method == BRINE_METHOD_PREDICT_PROBA ||
+    int two_d = p->method == BRINE_METHOD_PREDICT_PROBA || p->method == BRINE_METHOD_PREDICT_LOG_PROBA ||
+                p->method == BRINE_METHOD_TRANSFORM ||
                 (p->method == BRINE_METHOD_APPLY && m->cls->family == &be_forest_family);
     int rc = 0, ndim = p->n_columns == 1 && !two_d ? 1 : 2;
     uint8_t *items = NULL;
@@ -474,9 +440,12 @@ static int write_output(const char *path, const brine_model *m, const brine_pred
 
 typedef struct options {
     const char *model, *input, *output;
+    const char *key, *pubkey; /* --key, --require-signature */
     brine_method method;
+    int method_given; /* --method; else predict, or transform for estimators without predict */
     int threads; /* --threads; 0: one per CPU */
     cli_trust trust;
+    int strict_version;
 } options;
 
 static int parse_options(int argc, char **argv, options *o) {
@@ -484,7 +453,9 @@ static int parse_options(int argc, char **argv, options *o) {
         {"method", required_argument, 0, 'm'},    {"output", required_argument, 0, 'o'},
         {"threads", required_argument, 0, 'j'},
         {"trust", required_argument, 0, 't'},     {"trust-file", required_argument, 0, 'T'},
-        {"help", no_argument, 0, 'h'},            {0, 0, 0, 0},
+        {"key", required_argument, 0, 'k'},       {"require-signature", required_argument, 0, 'P'},
+        {"help", no_argument, 0, 'h'},            {"strict-version", no_argument, 0, 'S'},
+        {0, 0, 0, 0},
     };
     int c, rc = 0;
     optind = 1;
@@ -495,6 +466,7 @@ static int parse_options(int argc, char **argv, options *o) {
         switch (c) {
         case 'm':
             if (brine_method_parse(&o->method, optarg, &err)) rc = cli_usage_error(cmd, "%s", err.message);
+            o->method_given = 1;
             break;
         case 'o': o->output = optarg; break;
         case 'j': {
@@ -504,6 +476,9 @@ static int parse_options(int argc, char **argv, options *o) {
             else o->threads = (int)v;
             break;
         }
+        case 'k': o->key = optarg; break;
+        case 'P': o->pubkey = optarg; break;
+        case 'S': o->strict_version = 1; break;
         case 't': rc = cli_trust_add(&o->trust, optarg, cmd); break;
         case 'T': rc = cli_trust_file(&o->trust, optarg, cmd); break;
         case 'h': fputs(help, stdout); return -1;
@@ -518,13 +493,18 @@ static int parse_options(int argc, char **argv, options *o) {
     return rc;
 }
 
-static int run(const options *o, const brine_model *m) {
+static int run(options *o, const brine_model *m) {
+    if (!o->method_given && !brine_model_has_method(m, BRINE_METHOD_PREDICT) &&
+        brine_model_has_method(m, BRINE_METHOD_TRANSFORM))
+        o->method = BRINE_METHOD_TRANSFORM; /* CONVENTIONS: scalers, encoders, ... */
     if (o->method == BRINE_METHOD_PREDICT_PROBA && !brine_model_is_classifier(m))
         return input_fail(o->model, "%s is a regressor; it has no predict_proba", brine_model_class(m));
+    if (!brine_model_has_method(m, o->method))
+        return input_fail(o->model, "%s has no %s", brine_model_class(m), brine_method_name(o->method));
     bi_input in = {0};
     matrix x = {0};
     brine_prediction *p = NULL;
-    int rc = read_bytes(o->input, &in);
+    int rc = cli_read_input(cmd, o->input, &in);
     if (!rc && in.size >= 6 && !memcmp(in.data, "\x93NUMPY", 6)) rc = read_npy(o->input, m, in.data, in.size, &x);
     else if (!rc) rc = read_csv(o->input, m, in.data, in.size, &x);
     brine_error err;
@@ -552,11 +532,14 @@ int cmd_predict(int argc, char **argv) {
     brine_load_options lo = BRINE_LOAD_OPTIONS_INIT;
     lo.trust = (const char *const *)o.trust.items;
     lo.n_trust = o.trust.n;
+    lo.key_file = cli_key_file(o.key);
+    lo.strict_version = o.strict_version;
     brine_error err;
     brine_error_clear(&err);
     brine_model *m = NULL;
-    if (brine_model_load(&m, o.model, &lo, &err)) rc = cli_report(cmd, o.model, &err);
-    else rc = run(&o, m);
+    if (o.pubkey) rc = cli_require_signature(cmd, o.model, o.pubkey);
+    if (!rc && brine_model_load(&m, o.model, &lo, &err)) rc = cli_report(cmd, o.model, &err);
+    else if (!rc && !(rc = run(&o, m))) cli_version_check(cmd, o.model, m, 0); /* after: an error stays one line */
     brine_model_free(m);
     cli_trust_free(&o.trust);
     return rc;
