@@ -482,8 +482,11 @@ static void methods_parse(void) {
     brine_method m;
     CHECK(brine_method_parse(&m, "predict_proba", NULL) == BRINE_OK && m == BRINE_METHOD_PREDICT_PROBA);
     CHECK(brine_method_parse(&m, "apply", NULL) == BRINE_OK && m == BRINE_METHOD_APPLY);
-    CHECK(brine_method_parse(&m, "transform", NULL) == BRINE_E_ARGUMENT);
+    CHECK(brine_method_parse(&m, "transform", NULL) == BRINE_OK && m == BRINE_METHOD_TRANSFORM);
+    CHECK(brine_method_parse(&m, "decision_function", NULL) == BRINE_OK && m == BRINE_METHOD_DECISION_FUNCTION);
+    CHECK(brine_method_parse(&m, "fly", NULL) == BRINE_E_ARGUMENT);
     CHECK_STR(brine_method_name(BRINE_METHOD_PREDICT), "predict");
+    CHECK_STR(brine_method_name(BRINE_METHOD_SCORE_SAMPLES), "score_samples");
     CHECK(brine_method_name((brine_method)7) == NULL);
 }
 
