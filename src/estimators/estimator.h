@@ -96,6 +96,11 @@ struct brine_model {
      * not reserved or not available. */
     void *bulk;
     size_t bulk_size, bulk_used;
+    /* Pipelines: the step models this model owns (freed with it), and how
+     * deep inside pipelines this model sits. */
+    brine_model **subs;
+    size_t n_subs;
+    int depth;
 };
 
 /* What a family's predict receives: X already converted to float32 (as
@@ -308,6 +313,40 @@ typedef struct be_forest {
 
 extern const be_family be_tree_family;
 extern const be_family be_forest_family;
+
+/* ------------- linear models, scalers, pipelines (linear.c, preprocess.c, pipeline.c) */
+
+/* A numeric array of up to 2 dimensions as float64, row-major (Fortran
+ * order read as such), in the model's arena. */
+typedef struct be_matrix {
+    double *v;
+    size_t rows, cols; /* 1-D and 0-D: one row */
+    int ndim;
+} be_matrix;
+
+/* A Python float/int/bool or numpy numeric scalar as a double; 0 if not. */
+int be_get_double(const bv *v, double *out);
+/* Reads a numeric array of at most max_ndim dimensions; BRINE_E_FORMAT
+ * naming field otherwise. */
+brine_status be_read_matrix(brine_model *m, const bv *v, const char *field, int max_ndim, be_matrix *out,
+                            brine_error *err);
+/* BRINE_E_ARGUMENT for the first infinite (or, unless allow_nan, NaN) cell,
+ * as sklearn's check_array refuses them. */
+brine_status be_check_rows(const brine_model *m, const double *x, size_t cells, size_t n_cols, int allow_nan,
+                           brine_error *err);
+/* Sets m->n_features_in to width, failing when the file said otherwise. */
+brine_status be_check_width(brine_model *m, int64_t width, const char *field, brine_error *err);
+/* One classes_ array (field names it in messages) into out (model.c). */
+brine_status be_read_labels(brine_model *m, const bv *v, const char *field, be_classes *out, brine_error *err);
+/* Output columns of method, or BE_NO_METHOD (model.c). */
+size_t be_output_columns(const brine_model *m, brine_method method);
+/* Loads the estimator object root as a model of its own at pipeline
+ * nesting depth (model.c). */
+brine_status be_model_from_value(brine_model **out, const bv *root, int depth, brine_error *err);
+
+extern const be_family be_linear_family;
+extern const be_family be_preprocess_family;
+extern const be_family be_pipeline_family;
 
 /* ------------------------------------------------- layouts (layout.c) */
 

@@ -271,7 +271,7 @@ static brine_status object_label(brine_model *m, brine_label *l, const bv *v, co
 }
 
 /* classes_ (or classes_[k]) as a label table. */
-static brine_status read_labels(brine_model *m, const bv *v, const char *field, be_classes *out, brine_error *err) {
+brine_status be_read_labels(brine_model *m, const bv *v, const char *field, be_classes *out, brine_error *err) {
     const bv_array *a = be_array(v);
     if (!a || a->ndim != 1) return be_fail(err, m, "%s is not a 1-D array", field);
     const bv_dtype *dt = a->dtype->u.dt;
@@ -340,7 +340,7 @@ brine_status be_read_classes(brine_model *m, const bv *state, size_t **n_classes
     for (size_t k = 0; k < m->n_outputs; k++) {
         char field[32];
         snprintf(field, sizeof field, listed ? "classes_[%zu]" : "classes_", k);
-        st = read_labels(m, listed ? v->u.seq.items[k] : v, field, &m->classes[k], err);
+        st = be_read_labels(m, listed ? v->u.seq.items[k] : v, field, &m->classes[k], err);
         if (st) return st;
         if (m->classes[k].n != (*n_classes)[k])
             return be_fail(err, m, "%s has %zu labels but n_classes_ says %zu", field, m->classes[k].n, (*n_classes)[k]);
@@ -441,7 +441,7 @@ int64_t be_read_max_features(const bv *state) {
 
 /* --------------------------------------------------------- the model */
 
-static brine_status model_from_value(brine_model **out, const bv *root, brine_error *err) {
+brine_status be_model_from_value(brine_model **out, const bv *root, int depth, brine_error *err) {
     if (!root || root->kind != BRINE_OBJECT)
         return bi_fail(err, BRINE_E_UNSUPPORTED, -1, "the file holds a %s, not a fitted estimator",
                        root ? brine_kind_name((brine_kind)root->kind) : "nothing");
@@ -451,12 +451,16 @@ static brine_status model_from_value(brine_model **out, const bv *root, brine_er
     if (!cls)
         return bi_fail(err, BRINE_E_UNSUPPORTED, -1,
                        "brine cannot predict with %s.%s; supported: decision trees, extra trees, random forests and "
-                       "extra-trees ensembles (classifiers and regressors)",
+                       "extra-trees ensembles (classifiers and regressors), LinearRegression, Ridge, Lasso, "
+                       "ElasticNet, SGDRegressor, LinearSVR, LogisticRegression, RidgeClassifier, SGDClassifier, "
+                       "Perceptron, LinearSVC, StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, Normalizer, "
+                       "Binarizer and Pipeline",
                        module ? module : "?", name ? name : "?");
     brine_model *m = calloc(1, sizeof *m);
     if (!m) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
     bp_arena_init(&m->arena, 0);
     m->cls = cls;
+    m->depth = depth;
     m->version[0] = m->version[1] = m->version[2] = -1;
     m->max_features = -1;
     size_t ml = strlen(module), nl = strlen(name);
@@ -496,7 +500,7 @@ brine_status brine_model_from_file(brine_model **out, const brine_file *file, br
     if (!out) return bi_fail(err, BRINE_E_ARGUMENT, -1, "out is NULL");
     *out = NULL;
     if (!file) return bi_fail(err, BRINE_E_ARGUMENT, -1, "file is NULL");
-    return model_from_value(out, brine_file_root(file), err);
+    return be_model_from_value(out, brine_file_root(file), 0, err);
 }
 
 brine_status brine_model_load(brine_model **out, const char *path, const brine_load_options *opts,
@@ -530,6 +534,7 @@ int brine_model_version_verified(const brine_model *m) {
 
 void brine_model_free(brine_model *m) {
     if (!m) return;
+    for (size_t i = 0; i < m->n_subs; i++) brine_model_free(m->subs[i]);
     be_bulk_free(m);
     bp_arena_free(&m->arena);
     free(m);
@@ -594,7 +599,7 @@ size_t be_default_columns(const brine_model *m, brine_method method) {
     }
 }
 
-static size_t output_columns(const brine_model *m, brine_method method) {
+size_t be_output_columns(const brine_model *m, brine_method method) {
     return m->cls->family->columns ? m->cls->family->columns(m, method) : be_default_columns(m, method);
 }
 
@@ -603,7 +608,7 @@ int be_method_gives_indices(const brine_model *m, brine_method method) {
 }
 
 int brine_model_has_method(const brine_model *m, brine_method method) {
-    return m && brine_method_name(method) && output_columns(m, method) != BE_NO_METHOD;
+    return m && brine_method_name(method) && be_output_columns(m, method) != BE_NO_METHOD;
 }
 
 /* X to float32 as sklearn's check_array(dtype=float32) does, refusing what
@@ -654,13 +659,13 @@ static brine_status check_call(const brine_model *m, brine_method method, const 
     if (!brine_method_name(method)) return bi_fail(err, BRINE_E_ARGUMENT, -1, "unknown method %d", (int)method);
     if (method == BRINE_METHOD_PREDICT_PROBA && !m->cls->classifier)
         return be_fail_status(err, BRINE_E_ARGUMENT, m, "a regressor has no predict_proba");
-    if (output_columns(m, method) == BE_NO_METHOD)
+    if (be_output_columns(m, method) == BE_NO_METHOD)
         return be_fail_status(err, BRINE_E_ARGUMENT, m, "the estimator has no %s", brine_method_name(method));
     if (n_cols != (size_t)m->n_features_in)
         return be_fail_status(err, BRINE_E_ARGUMENT, m, "X has %zu features, but the model expects %lld", n_cols,
                               (long long)m->n_features_in);
     size_t cells;
-    *cols = output_columns(m, method);
+    *cols = be_output_columns(m, method);
     if (__builtin_mul_overflow(n_rows, n_cols, &cells) || cells > SIZE_MAX / sizeof(double) ||
         n_rows > SIZE_MAX / sizeof(double) / (*cols ? *cols : 1))
         return bi_fail(err, BRINE_E_ARGUMENT, -1, "X of %zu rows is too large", n_rows);

@@ -1,0 +1,177 @@
+#!/usr/bin/python3
+"""Linear models, scalers and pipelines: brine predict equals Debian's sklearn.
+
+Fits each estimator with varied parameters on iris, wine, breast_cancer,
+diabetes and synthetic data, saves it as pickle (protocols 2-5) and joblib
+(zlib, lz4), and compares `brine predict --method M -o out.npy` with
+sklearn for every method the estimator has: labels exactly, scalers bit for
+bit (Normalizer l2 within 1e-12), linear models and what follows them
+within 1e-9 relative (CONVENTIONS: BLAS-based arithmetic)."""
+import os
+import pickle
+import sys
+import warnings
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+
+PREFIX = "linear"
+METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function", "transform")
+SOURCES = [("p2", "pickle", 2), ("p3", "pickle", 3), ("p4", "pickle", 4), ("p5", "pickle", 5),
+           ("zlib", "joblib", 3), ("lz4", "joblib", ("lz4", 3))]
+
+
+def fit_models():
+    import numpy as np
+    from sklearn import datasets, linear_model as lm, svm
+    from sklearn import preprocessing as pp
+    from sklearn.pipeline import make_pipeline
+    from sklearn.ensemble import RandomForestClassifier
+    rng = np.random.RandomState(0)
+    iris = datasets.load_iris(return_X_y=True)
+    wine = datasets.load_wine(return_X_y=True)
+    bc = datasets.load_breast_cancer(return_X_y=True)
+    diab = datasets.load_diabetes(return_X_y=True)
+    Xs = rng.normal(size=(120, 6)) * [1, 10, 0.1, 100, 1, 3] + [0, 5, -2, 50, 1, 0]
+    ys = Xs @ rng.normal(size=6) + rng.normal(size=120)
+    Ys = np.c_[ys, -2 * ys + Xs[:, 0]]
+    yc = np.array(["neg", "pos"])[(ys > np.median(ys)).astype(int)]
+    ym = (ys > np.percentile(ys, 33)).astype(int) + (ys > np.percentile(ys, 66)).astype(int)
+    ssc = pp.StandardScaler()
+    iris_s = (ssc.fit_transform(iris[0]), iris[1])
+    wine_s = (pp.StandardScaler().fit_transform(wine[0]), wine[1])
+    bc_s = (pp.StandardScaler().fit_transform(bc[0]), bc[1])
+    m = []
+
+    def add(name, est, data):
+        X, y = data
+        est = est.fit(X, y) if y is not None else est.fit(X)
+        m.append((name, est, X))
+
+    add("linreg_diab", lm.LinearRegression(), diab)
+    add("linreg_multi", lm.LinearRegression(fit_intercept=False), (Xs, Ys))
+    add("ridge_diab", lm.Ridge(alpha=0.5), diab)
+    add("ridge_multi", lm.Ridge(alpha=2.0), (Xs, Ys))
+    add("lasso_diab", lm.Lasso(alpha=0.1), diab)
+    add("enet_synth", lm.ElasticNet(alpha=0.05, l1_ratio=0.3), (Xs, ys))
+    add("sgdreg", lm.SGDRegressor(random_state=0), (pp.StandardScaler().fit_transform(Xs), ys))
+    add("linsvr", svm.LinearSVR(random_state=0, max_iter=5000), diab)
+    add("logreg_iris", lm.LogisticRegression(max_iter=2000), iris)
+    add("logreg_iris_ovr", lm.LogisticRegression(multi_class="ovr", max_iter=2000), iris)
+    add("logreg_wine_liblinear", lm.LogisticRegression(solver="liblinear"), wine_s)
+    add("logreg_bc", lm.LogisticRegression(max_iter=5000), bc_s)
+    add("logreg_bc_multinomial", lm.LogisticRegression(multi_class="multinomial", max_iter=5000), bc_s)
+    add("logreg_str_noint", lm.LogisticRegression(fit_intercept=False), (Xs, yc))
+    add("ridgeclf_wine", lm.RidgeClassifier(), wine_s)
+    add("ridgeclf_str", lm.RidgeClassifier(alpha=3.0), (Xs, yc))
+    add("sgd_hinge", lm.SGDClassifier(random_state=0), iris_s)
+    add("sgd_log", lm.SGDClassifier(loss="log_loss", random_state=0), iris_s)
+    add("sgd_log_bin", lm.SGDClassifier(loss="log_loss", random_state=1), bc_s)
+    add("sgd_huber", lm.SGDClassifier(loss="modified_huber", random_state=0), wine_s)
+    add("sgd_huber_bin", lm.SGDClassifier(loss="modified_huber", random_state=0), bc_s)
+    add("perceptron", lm.Perceptron(random_state=0), (Xs, ym))
+    add("linsvc_iris", svm.LinearSVC(random_state=0, max_iter=5000), iris_s)
+    add("linsvc_bc", svm.LinearSVC(random_state=0, max_iter=5000, fit_intercept=False), bc_s)
+    add("std", pp.StandardScaler(), (Xs, None))
+    add("std_nomean", pp.StandardScaler(with_mean=False), (wine[0], None))
+    add("std_nostd", pp.StandardScaler(with_std=False), (wine[0], None))
+    add("minmax", pp.MinMaxScaler(), (Xs, None))
+    add("minmax_clip", pp.MinMaxScaler(feature_range=(-1, 2), clip=True), (Xs[:60], None))
+    add("maxabs", pp.MaxAbsScaler(), (Xs, None))
+    add("robust", pp.RobustScaler(), (Xs, None))
+    add("robust_nocenter", pp.RobustScaler(with_centering=False, quantile_range=(10, 90)), (diab[0], None))
+    add("norm_l2", pp.Normalizer(), (Xs, None))
+    add("norm_l1", pp.Normalizer(norm="l1"), (Xs, None))
+    add("norm_max", pp.Normalizer(norm="max"), (Xs, None))
+    add("binarizer", pp.Binarizer(threshold=0.5), (Xs, None))
+    add("pipe_std_logreg", make_pipeline(pp.StandardScaler(), lm.LogisticRegression(max_iter=1000)), iris)
+    add("pipe_std_rf", make_pipeline(pp.StandardScaler(), RandomForestClassifier(n_estimators=5, random_state=0)), wine)
+    add("pipe_minmax_ridge", make_pipeline(pp.MinMaxScaler(), lm.Ridge()), diab)
+    add("pipe_passthrough", make_pipeline("passthrough", pp.MaxAbsScaler(), pp.StandardScaler()), (Xs, None))
+    return m
+
+
+def tolerance(name, method):
+    if method == "predict" and not name.startswith(("linreg", "ridge_", "lasso", "enet", "sgdreg", "linsvr", "pipe_minmax")):
+        return None  # labels: exact
+    if name in ("std", "std_nomean", "std_nostd", "minmax", "minmax_clip", "maxabs", "robust",
+                "robust_nocenter", "norm_l1", "norm_max", "binarizer", "pipe_passthrough"):
+        return 0.0
+    if name == "norm_l2":
+        return 1e-12
+    return 1e-9
+
+
+def compare(np, got, want, tol):
+    if got.shape != want.shape:
+        return "shape %s, sklearn %s" % (got.shape, want.shape)
+    if tol is None:
+        return None if np.array_equal(got, want) else "labels differ"
+    if tol == 0.0:
+        return None if np.array_equal(got.view(np.uint8), want.view(np.uint8)) else \
+            "not bit-identical: max diff %g" % np.max(np.abs(got - want))
+    if np.array_equal(np.isneginf(got), np.isneginf(want)) and \
+            np.allclose(got, want, rtol=tol, atol=tol * max(1.0, np.max(np.abs(want[np.isfinite(want)]), initial=0))):
+        return None
+    return "max abs diff %g" % np.max(np.abs(got - want))
+
+
+def main():
+    import joblib
+    import numpy as np
+    args = common.parse_args(__doc__.split("\n")[1])
+    summary = common.Summary(PREFIX, args.max_failures_shown)
+    brine = common.find_brine(args.brine, PREFIX)
+    warnings.simplefilter("ignore")
+    models = fit_models()
+    checks = 0
+    with common.TempDir(args.keep) as tmp:
+        for name, model, X in models:
+            xpath = os.path.join(tmp, name + ".x.npy")
+            np.save(xpath, np.ascontiguousarray(X[:50], dtype=np.float64))
+            ref = {meth: np.asarray(getattr(model, meth)(X[:50])) for meth in METHODS if hasattr(model, meth)}
+            if name == "pipe_std_rf":
+                # brine's forest family has no predict_log_proba yet (a gap of
+                # the tree layer, not of the pipeline): compared once it does
+                ref.pop("predict_log_proba")
+            for sname, kind, arg in SOURCES:
+                path = os.path.join(tmp, "%s.%s" % (name, sname))
+                if kind == "pickle":
+                    with open(path, "wb") as f:
+                        pickle.dump(model, f, protocol=arg)
+                else:
+                    joblib.dump(model, path, compress=arg)
+                for meth, want in ref.items():
+                    out = os.path.join(tmp, "%s.%s.%s.npy" % (name, sname, meth))
+                    res = common.run_brine(brine, ["predict", path, xpath, "--method", meth, "-o", out],
+                                           timeout=args.timeout)
+                    checks += 1
+                    label = "%s/%s/%s" % (name, sname, meth)
+                    crash = res.crash_reason()
+                    if crash or res.rc != 0:
+                        summary.fail(label, "  brine %s\n%s" % (crash or "failed", res.describe()))
+                        continue
+                    got = np.load(out, allow_pickle=False)
+                    if got.ndim == 2 and want.ndim == 1 and got.shape[1] == 1:
+                        got = got[:, 0]
+                    d = compare(np, got, want, tolerance(name, meth))
+                    if d:
+                        summary.fail(label, "  " + d)
+                    else:
+                        summary.ok()
+                # methods sklearn lacks are refused (exit 2, usage-level: a method this estimator has not)
+                for meth in METHODS:
+                    if meth in ref or sname != "p4" or hasattr(model, meth):
+                        continue
+                    res = common.run_brine(brine, ["predict", path, xpath, "--method", meth], timeout=args.timeout)
+                    checks += 1
+                    if res.rc == 0 or res.crash_reason():
+                        summary.fail("%s/%s/%s" % (name, sname, meth), "  accepted a method sklearn lacks")
+                    else:
+                        summary.ok()
+    print("linear: %d models, %d checks" % (len(models), checks))
+    return summary.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
