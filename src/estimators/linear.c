@@ -156,7 +156,7 @@ static int proba_kind(const brine_model *m, const bv *state) {
         const bv *mc = bv_dict_get(state, "multi_class");
         const bv *solver = bv_dict_get(state, "solver");
         int ovr = !mc || str_is(mc, "ovr") || str_is(mc, "warn") ||
-                  (str_is(mc, "auto") &&
+                  ((str_is(mc, "auto") || str_is(mc, "deprecated")) &&
                    (m->classes->n <= 2 || str_is(solver, "liblinear") || str_is(solver, "newton-cholesky")));
         return ovr ? PROBA_OVR : PROBA_SOFTMAX;
     }

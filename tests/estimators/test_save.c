@@ -413,11 +413,13 @@ static int version_cmp(const char *a, const char *b) {
     return 0;
 }
 
-/* Every registered class has a 1.2.1 row; rows of a class rise in version;
- * forest rows carry their members' keys, tree rows do not. */
+/* Every registered class that brine writes (trees, forests) has a 1.2.1 row;
+ * rows of a class rise in version; forest rows carry their members' keys,
+ * tree rows do not. */
 static void layout_table_is_sane(void) {
     for (size_t i = 0; i < be_class_count(); i++) {
         const be_class *c = be_class_at(i);
+        if (c->family != &be_tree_family && c->family != &be_forest_family) continue;
         CHECK(be_layout_find(c->name, "1.2.1") != NULL);
         CHECK(be_layout_newest(c->name) != NULL);
     }

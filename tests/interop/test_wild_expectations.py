@@ -27,6 +27,7 @@ Last line: `interop-wild-expectations: P passed, F failed`.
 import csv
 import json
 import os
+import re
 import shutil
 import sys
 
@@ -81,6 +82,10 @@ def width(brine, path):
         node = find(state, "'%s': " % key)
         if node and node["kind"] == "int":
             return int(node["summary"])
+    coef = find(state, "'coef_': ")  # linear models older than n_features_in_
+    m = re.search(r"shape \((?:\d+, )?(\d+),?\)", coef["summary"]) if coef else None
+    if m:
+        return int(m.group(1))
     tree = find(state, "'tree_': ")
     if tree is None:
         members = find(state, "'estimators_': ")
