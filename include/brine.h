@@ -355,7 +355,13 @@ brine_status brine_sha256_memory(char out[BRINE_SHA256_HEX_SIZE], const void *da
  *
  * Supported classes (every module path sklearn has pickled them under):
  * DecisionTreeClassifier/Regressor, ExtraTreeClassifier/Regressor,
- * RandomForestClassifier/Regressor, ExtraTreesClassifier/Regressor.
+ * RandomForestClassifier/Regressor, ExtraTreesClassifier/Regressor;
+ * linear models LinearRegression, Ridge, Lasso, ElasticNet, SGDRegressor,
+ * LinearSVR, LogisticRegression, RidgeClassifier, SGDClassifier,
+ * Perceptron, LinearSVC; scalers StandardScaler, MinMaxScaler,
+ * MaxAbsScaler, RobustScaler, Normalizer, Binarizer (transform); Pipeline
+ * of these (see docs/SUPPORT.md).  Linear models, scalers and pipelines
+ * cannot be saved yet (BRINE_E_UNSUPPORTED).
  *
  * Loading validates everything prediction relies on (node links, shapes,
  * dtypes, class tables, agreement between a forest's trees), so a damaged

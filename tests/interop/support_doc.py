@@ -145,7 +145,29 @@ def render_notes(facts):
     return lines
 
 
+# Linear models, scalers and pipelines (issue 8, first part): fixed text, kept
+# by render() after the tree sections; tests/interop/test_linear.py is the evidence.
+LINEAR_SECTION = """## Linear models, scalers and pipelines (read and predict only)
+
+brine predicts with these at every version whose files carry the fields below; it does
+not write them yet (`brine convert` fails with `BRINE_E_UNSUPPORTED`).
+tests/interop/test_linear.py compares every method sklearn 1.2.1 offers, on pickles of
+protocols 2-5 and joblib (zlib, lz4).
+
+| Classes | Methods | Agreement with sklearn 1.2.1 |
+|---|---|---|
+| LinearRegression, Ridge, Lasso, ElasticNet, SGDRegressor, LinearSVR | predict | within 1e-9 relative (BLAS dot products) |
+| LogisticRegression (binary, multinomial, one-vs-rest), SGDClassifier (log_loss / modified_huber add probabilities), RidgeClassifier, Perceptron, LinearSVC | predict, decision_function, predict_proba, predict_log_proba where sklearn has them | labels exact; floats within 1e-9 relative |
+| StandardScaler, MinMaxScaler (clip), MaxAbsScaler, RobustScaler, Binarizer, Normalizer l1/max | transform | bit for bit |
+| Normalizer l2 | transform | within 1e-12 relative (numpy's einsum may add the squares in another order) |
+| Pipeline ('passthrough'/None steps) | the final step's methods; transform when every step has it | as its steps |
+
+Not yet: multilabel RidgeClassifier (`BRINE_E_UNSUPPORTED`), sparse inputs, and scaler
+files older than `n_features_in_` (sklearn < 1.0) for Normalizer and Binarizer, whose
+width nothing else records."""
+
+
 def render(facts, expected, references):
     parts = [HEADER.rstrip("\n"), ""] + render_read(facts) + [""] + render_write(facts, expected, references) + \
-        [""] + render_notes(facts)
+        [""] + render_notes(facts) + [""] + LINEAR_SECTION.split("\n")
     return "\n".join(parts) + "\n"
