@@ -116,6 +116,100 @@ def compare(np, got, want, tol):
     return "max abs diff %g" % np.max(np.abs(got - want))
 
 
+# ------------------------------------------------------- the wild corpus
+LINEAR_CLASSES = ("LinearRegression", "Ridge", "Lasso", "ElasticNet", "SGDRegressor", "LinearSVR",
+                  "LogisticRegression", "RidgeClassifier", "SGDClassifier", "Perceptron", "LinearSVC")
+SCALERS = ("StandardScaler",)
+
+
+def inert_load(path):
+    """The wild file's objects with every sklearn class replaced by a plain
+    attribute holder (no sklearn code runs; only numpy/joblib reconstructors
+    are resolved), so the expectations below use nothing but its arrays."""
+    import pickle as pk
+    import joblib.numpy_pickle as jnp
+
+    class Inert:
+        def __setstate__(self, st):
+            self.__dict__.update(st)
+
+    class Unpickler(jnp.NumpyUnpickler):
+        def find_class(self, module, name):
+            if module.startswith("sklearn.externals.joblib"):
+                module = "joblib" + module[len("sklearn.externals.joblib"):]
+            if module.startswith("sklearn."):
+                return type(name, (Inert,), {})
+            if module.split(".")[0] not in ("numpy", "copyreg", "_codecs", "joblib"):
+                raise pk.UnpicklingError("refused %s.%s" % (module, name))
+            return super().find_class(module, name)
+
+    saved = jnp.NumpyUnpickler
+    jnp.NumpyUnpickler = Unpickler
+    try:
+        import joblib
+        return joblib.load(path)
+    finally:
+        jnp.NumpyUnpickler = saved
+
+
+def numpy_outputs(np, o, X):
+    """{method: expected} from the estimator's own arrays (sklearn's formulas)."""
+    name = type(o).__name__
+    if name in SCALERS:
+        Y = X.copy()
+        if getattr(o, "with_mean", True):
+            Y -= o.mean_
+        if getattr(o, "with_std", True):
+            Y /= o.scale_
+        return {"transform": Y}
+    coef = np.asarray(o.coef_, dtype=np.float64)
+    dec = X @ coef.T + o.intercept_
+    if not hasattr(o, "classes_"):
+        return {"predict": dec}
+    dec = dec.ravel() if dec.ndim == 2 and dec.shape[1] == 1 else dec
+    idx = (dec > 0).astype(int) if dec.ndim == 1 else dec.argmax(axis=1)
+    return {"predict": np.asarray(o.classes_)[idx], "decision_function": dec}
+
+
+def check_wild(np, brine, summary, tmp, timeout):
+    import csv
+    wild = common.default_wild()
+    rows = {r["id"]: r for r in csv.DictReader(open(os.path.join(wild, "MANIFEST.tsv")), delimiter="\t")}
+    with open(os.path.join(common.REPO, "tests", "wild_expectations.tsv")) as f:
+        exp = list(csv.DictReader([x for x in f if not x.startswith("#")], delimiter="\t"))
+    checked = 0
+    for e in exp:
+        short = e["root"].rsplit(".", 1)[-1]
+        if e["predict"] != "ok" or short not in LINEAR_CLASSES + SCALERS:
+            continue
+        path = os.path.join(wild, rows[e["id"]]["file"])
+        o = inert_load(path)
+        width = np.asarray(o.coef_).shape[-1] if hasattr(o, "coef_") else len(o.scale_)
+        X = np.random.RandomState(int(e["id"])).normal(size=(9, width)) * 3
+        xpath = os.path.join(tmp, "wild%s.npy" % e["id"])
+        np.save(xpath, X)
+        for meth, want in numpy_outputs(np, o, X).items():
+            out = os.path.join(tmp, "wild%s.%s.npy" % (e["id"], meth))
+            res = common.run_brine(brine, ["predict", path, xpath, "--method", meth, "-o", out], timeout=timeout)
+            label = "wild %s %s/%s" % (e["id"], short, meth)
+            checked += 1
+            if res.crash_reason() or res.rc != 0:
+                summary.fail(label, "  brine failed\n" + res.describe())
+                continue
+            got = np.load(out, allow_pickle=False)
+            if got.ndim == 2 and want.ndim == 1 and got.shape[1] == 1:
+                got = got[:, 0]
+            if want.ndim == 2 and got.ndim == 1 and want.shape[1] == 1:
+                want = want[:, 0]  # a 2-D coef_ of one row: the CLI writes one column as 1-D
+            d = compare(np, got, want, None if meth == "predict" and want.dtype.kind not in "f" else
+                        (0.0 if short in SCALERS else 1e-9))
+            if d:
+                summary.fail(label, "  " + d)
+            else:
+                summary.ok()
+    return checked
+
+
 def main():
     import joblib
     import numpy as np
@@ -169,7 +263,9 @@ def main():
                         summary.fail("%s/%s/%s" % (name, sname, meth), "  accepted a method sklearn lacks")
                     else:
                         summary.ok()
-    print("linear: %d models, %d checks" % (len(models), checks))
+        wild = check_wild(np, brine, summary, tmp, args.timeout)
+    print("linear: %d models, %d checks; %d wild-file checks against numpy on their own arrays" % (
+        len(models), checks, wild))
     return summary.finish()
 
 
