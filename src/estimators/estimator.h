@@ -313,6 +313,8 @@ typedef struct be_forest {
 
 extern const be_family be_tree_family;
 extern const be_family be_forest_family;
+/* GradientBoostingClassifier / GradientBoostingRegressor (boosting.c). */
+extern const be_family be_gb_family;
 
 /* ------------- linear models, scalers, pipelines (linear.c, preprocess.c, pipeline.c) */
 

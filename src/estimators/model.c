@@ -451,7 +451,8 @@ brine_status be_model_from_value(brine_model **out, const bv *root, int depth, b
     if (!cls)
         return bi_fail(err, BRINE_E_UNSUPPORTED, -1,
                        "brine cannot predict with %s.%s; supported: decision trees, extra trees, random forests and "
-                       "extra-trees ensembles (classifiers and regressors), LinearRegression, Ridge, Lasso, "
+                       "extra-trees ensembles (classifiers and regressors), GradientBoostingClassifier, "
+                       "GradientBoostingRegressor, LinearRegression, Ridge, Lasso, "
                        "ElasticNet, SGDRegressor, LinearSVR, LogisticRegression, RidgeClassifier, SGDClassifier, "
                        "Perceptron, LinearSVC, StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, Normalizer, "
                        "Binarizer and Pipeline",

@@ -11,6 +11,7 @@
 
 #define TREE(mod, cls, clf) {mod, cls, &be_tree_family, clf, NULL}
 #define FOREST(mod, cls, clf, kind) {mod, cls, &be_forest_family, clf, kind}
+#define GB(mod, cls, clf) {mod, cls, &be_gb_family, clf, NULL}
 #define LINEAR(mod, cls, clf) {mod, cls, &be_linear_family, clf, NULL}
 #define SCALER(mod, cls) {mod, cls, &be_preprocess_family, 0, NULL}
 
@@ -19,10 +20,14 @@ static const be_class classes[] = {
     FOREST("sklearn.ensemble._forest", "ExtraTreesRegressor", 0, "ExtraTree"),
     FOREST("sklearn.ensemble._forest", "RandomForestClassifier", 1, "DecisionTree"),
     FOREST("sklearn.ensemble._forest", "RandomForestRegressor", 0, "DecisionTree"),
+    GB("sklearn.ensemble._gb", "GradientBoostingClassifier", 1),
+    GB("sklearn.ensemble._gb", "GradientBoostingRegressor", 0),
     FOREST("sklearn.ensemble.forest", "ExtraTreesClassifier", 1, "ExtraTree"),
     FOREST("sklearn.ensemble.forest", "ExtraTreesRegressor", 0, "ExtraTree"),
     FOREST("sklearn.ensemble.forest", "RandomForestClassifier", 1, "DecisionTree"),
     FOREST("sklearn.ensemble.forest", "RandomForestRegressor", 0, "DecisionTree"),
+    GB("sklearn.ensemble.gradient_boosting", "GradientBoostingClassifier", 1),
+    GB("sklearn.ensemble.gradient_boosting", "GradientBoostingRegressor", 0),
     LINEAR("sklearn.linear_model._base", "LinearRegression", 0),
     LINEAR("sklearn.linear_model._coordinate_descent", "ElasticNet", 0),
     LINEAR("sklearn.linear_model._coordinate_descent", "Lasso", 0),
