@@ -356,6 +356,8 @@ brine_status brine_sha256_memory(char out[BRINE_SHA256_HEX_SIZE], const void *da
  * Supported classes (every module path sklearn has pickled them under):
  * DecisionTreeClassifier/Regressor, ExtraTreeClassifier/Regressor,
  * RandomForestClassifier/Regressor, ExtraTreesClassifier/Regressor;
+ * GradientBoostingClassifier (sklearn < 1.3) and GradientBoostingRegressor
+ * (any version; predicting only, no writing);
  * linear models LinearRegression, Ridge, Lasso, ElasticNet, SGDRegressor,
  * LinearSVR, LogisticRegression, RidgeClassifier, SGDClassifier,
  * Perceptron, LinearSVC; scalers StandardScaler, MinMaxScaler,

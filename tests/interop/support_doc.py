@@ -167,7 +167,30 @@ files older than `n_features_in_` (sklearn < 1.0) for Normalizer and Binarizer, 
 width nothing else records."""
 
 
+# Gradient boosting (issue 9, first part): fixed text, kept by render() after
+# the linear section; tests/interop/test_ensembles.py is the evidence.
+ENSEMBLE_SECTION = """## Gradient boosting (read and predict only)
+
+brine predicts with GradientBoostingRegressor and GradientBoostingClassifier; it does not
+write them yet (`brine convert --sklearn-version` fails with `BRINE_E_UNSUPPORTED`).
+tests/interop/test_ensembles.py compares every method sklearn 1.2.1 offers, on pickles of
+protocols 2-5 and joblib (zlib, lz4); all agree bit for bit (float32 trees, float64 sums
+in stage order, `learning_rate * leaf` added as predict_stages adds it, libm exp/log).
+
+| Classes | Methods | Versions |
+|---|---|---|
+| GradientBoostingRegressor (squared_error, absolute_error, huber, quantile; ls, lad) | predict, apply | any (wild file 067 is sklearn 1.6.1) |
+| GradientBoostingClassifier (log_loss/deviance binary and multiclass, exponential) | predict, predict_proba, predict_log_proba, decision_function, apply | sklearn < 1.3 |
+
+init_ may be 'zero', a DummyRegressor (any strategy: its constant_) or a DummyClassifier
+with strategy prior, uniform or most_frequent; other init_ estimators are refused
+(`BRINE_E_UNSUPPORTED`). Classifiers written by sklearn >= 1.3 are refused: their
+probabilities go through the common loss module (links, softmax) whose arithmetic brine
+has not verified. Not yet: HistGradientBoosting, IsolationForest, Bagging, AdaBoost,
+Voting, Stacking."""
+
+
 def render(facts, expected, references):
     parts = [HEADER.rstrip("\n"), ""] + render_read(facts) + [""] + render_write(facts, expected, references) + \
-        [""] + render_notes(facts) + [""] + LINEAR_SECTION.split("\n")
+        [""] + render_notes(facts) + [""] + LINEAR_SECTION.split("\n") + [""] + ENSEMBLE_SECTION.split("\n")
     return "\n".join(parts) + "\n"
