@@ -12,7 +12,10 @@ predict_proba, predict_log_proba, decision_function, apply): labels and
 leaf indices exactly, floats bit for bit (the arithmetic is sklearn's:
 float32 trees, float64 sums in stage order, libm exp/log).  Methods sklearn
 lacks must be refused, and so must `convert --sklearn-version` (brine
-writes no GradientBoosting layout yet).
+writes no GradientBoosting layout yet).  The wild GradientBoostingRegressor files that
+predict (tests/wild_expectations.tsv) are compared, bit for bit, with numpy
+on their own arrays, read with every sklearn class inert (no sklearn code
+runs, joblib's nested object-array pickles included).
 
 Usage: /usr/bin/python3 tests/interop/test_ensembles.py --brine build/brine
 Last line: `ensembles: P passed, F failed`."""
@@ -89,6 +92,116 @@ def reference(np, model, X):
     return ref
 
 
+def inert_load(path):
+    """The wild file's objects with every sklearn class replaced by a plain
+    attribute holder (no sklearn code runs; only numpy/joblib reconstructors
+    are resolved), so the expectations use nothing but its arrays.  joblib
+    reads object arrays (estimators_) with a nested pickle.load, which is
+    routed through the same restricted unpickler."""
+    import pickle as pk
+    import types
+    import joblib
+    import joblib.numpy_pickle as jnp
+
+    class Inert:
+        def __init__(self, *args, **kwargs):
+            self._args = args
+
+        def __setstate__(self, st):
+            if isinstance(st, dict):
+                self.__dict__.update(st)
+            else:
+                self._state = st
+
+    def resolve(module, name):
+        if module.startswith("sklearn.externals.joblib"):
+            module = "joblib" + module[len("sklearn.externals.joblib"):]
+        if module.startswith("numpy._core"):
+            module = "numpy.core" + module[len("numpy._core"):]
+        # random states (members' random_state_) are not needed to predict, and
+        # numpy 1.24 cannot rebuild newer numpy's bit generators
+        if module.startswith(("sklearn.", "numpy.random")) or module == "_loss":
+            return module, None, type(name, (Inert,), {})
+        if module.split(".")[0] not in ("numpy", "copyreg", "_codecs", "joblib"):
+            raise pk.UnpicklingError("refused %s.%s" % (module, name))
+        return module, name, None
+
+    class Nested(pk.Unpickler):
+        def find_class(self, module, name):
+            module, name, inert = resolve(module, name)
+            return inert or super().find_class(module, name)
+
+    class Unpickler(jnp.NumpyUnpickler):
+        def find_class(self, module, name):
+            module, name, inert = resolve(module, name)
+            return inert or super().find_class(module, name)
+
+    shim = types.SimpleNamespace(**{k: getattr(pk, k) for k in dir(pk) if not k.startswith("__")})
+    shim.load = lambda fh, **kw: Nested(fh).load()
+    saved = jnp.NumpyUnpickler, jnp.pickle
+    jnp.NumpyUnpickler, jnp.pickle = Unpickler, shim
+    try:
+        return joblib.load(path)
+    finally:
+        jnp.NumpyUnpickler, jnp.pickle = saved
+
+
+def numpy_gb_regressor(np, o, X):
+    """predict of a GradientBoostingRegressor from its own arrays: the
+    init constant, then learning_rate * leaf value stage by stage, the
+    trees walked on float32 X."""
+    X32 = X.astype(np.float32)
+    raw = np.full(X.shape[0], float(np.asarray(o.init_.constant_).ravel()[0])) \
+        if not isinstance(o.init_, str) else np.zeros(X.shape[0])
+    for est in np.asarray(o.estimators_).reshape(-1):
+        t = est.tree_
+        nodes, values = t.__dict__["nodes"], t.__dict__["values"]
+        leaf = np.zeros(X.shape[0], dtype=np.int64)
+        for i in range(X.shape[0]):
+            n = 0
+            while nodes["left_child"][n] != -1:
+                f = nodes["feature"][n]
+                n = nodes["left_child"][n] if X32[i, f] <= nodes["threshold"][n] else nodes["right_child"][n]
+            leaf[i] = n
+        raw += o.learning_rate * values[leaf, 0, 0]
+    return raw
+
+
+def check_wild(np, brine, summary, tmp, timeout):
+    """Wild GradientBoostingRegressor files brine predicts with, against numpy
+    on their own arrays."""
+    import csv
+    wild = common.default_wild()
+    rows = {r["id"]: r for r in csv.DictReader(open(os.path.join(wild, "MANIFEST.tsv")), delimiter="\t")}
+    with open(os.path.join(common.REPO, "tests", "wild_expectations.tsv")) as f:
+        exp = list(csv.DictReader([x for x in f if not x.startswith("#")], delimiter="\t"))
+    checked = 0
+    for e in exp:
+        if e["predict"] != "ok" or not e["root"].endswith(".GradientBoostingRegressor"):
+            continue
+        path = os.path.join(wild, rows[e["id"]]["file"])
+        o = inert_load(path)
+        X = np.random.RandomState(int(e["id"])).normal(size=(9, int(o.n_features_in_))) * 3
+        xpath = os.path.join(tmp, "wild%s.npy" % e["id"])
+        np.save(xpath, X)
+        want = numpy_gb_regressor(np, o, X)
+        out = os.path.join(tmp, "wild%s.npy.out.npy" % e["id"])
+        res = common.run_brine(brine, ["predict", path, xpath, "-o", out], timeout=timeout)
+        checked += 1
+        label = "wild %s GradientBoostingRegressor/predict" % e["id"]
+        if res.crash_reason() or res.rc != 0:
+            summary.fail(label, "  brine failed\n" + res.describe())
+            continue
+        got = np.load(out, allow_pickle=False)
+        got = got[:, 0] if got.ndim == 2 else got
+        d = compare(np, got, want, False)
+        if d:
+            summary.fail(label, "  " + d)
+        else:
+            summary.ok()
+    return checked
+
+
 def main():
     import joblib
     import numpy as np
@@ -155,7 +268,9 @@ def main():
                     summary.fail("%s/convert" % name, "  expected a refusal\n%s" % res.describe())
                 else:
                     summary.ok()
-    print("ensembles: %d models, %d checks" % (len(models), checks))
+        wild = check_wild(np, brine, summary, tmp, args.timeout)
+        checks += wild
+    print("ensembles: %d models, %d checks (%d on wild files)" % (len(models), checks, wild))
     return summary.finish()
 
 
