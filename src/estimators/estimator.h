@@ -336,6 +336,8 @@ brine_status be_read_matrix(brine_model *m, const bv *v, const char *field, int 
  * as sklearn's check_array refuses them. */
 brine_status be_check_rows(const brine_model *m, const double *x, size_t cells, size_t n_cols, int allow_nan,
                            brine_error *err);
+/* Keeps the constructor parameters of state in m->params (for inspect). */
+brine_status be_keep_params(brine_model *m, const bv *state, brine_error *err);
 /* Sets m->n_features_in to width, failing when the file said otherwise. */
 brine_status be_check_width(brine_model *m, int64_t width, const char *field, brine_error *err);
 /* One classes_ array (field names it in messages) into out (model.c). */

@@ -99,6 +99,14 @@ brine_status be_check_width(brine_model *m, int64_t width, const char *field, br
     return BRINE_OK;
 }
 
+brine_status be_keep_params(brine_model *m, const bv *state, brine_error *err) {
+    be_copier cp;
+    be_copier_init(&cp, &m->arena);
+    brine_status st = be_read_params(m, &cp, state, &m->params, err);
+    be_copier_free(&cp);
+    return st;
+}
+
 /* ------------------------------------------------------------- loading */
 
 static brine_status read_intercept(brine_model *m, const bv *state, lin_model *lm, brine_error *err) {
@@ -195,7 +203,8 @@ static brine_status linear_load(brine_model *m, const bv *state, brine_error *er
     }
     m->n_estimators = 1;
     m->impl = lm;
-    return be_read_feature_names(m, state, err);
+    if ((st = be_read_feature_names(m, state, err))) return st;
+    return be_keep_params(m, state, err);
 }
 
 /* ---------------------------------------------------------- predicting */

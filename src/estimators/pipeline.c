@@ -83,7 +83,7 @@ static brine_status pipe_load(brine_model *m, const bv *state, brine_error *err)
     m->n_outputs = last ? last->n_outputs : 1;
     m->n_estimators = 1;
     m->impl = p;
-    return BRINE_OK;
+    return be_keep_params(m, state, err);
 }
 
 static size_t pipe_columns(const brine_model *m, brine_method method) {

@@ -129,7 +129,8 @@ static brine_status pre_load(brine_model *m, const bv *state, brine_error *err) 
     m->n_outputs = 1;
     m->n_estimators = 1;
     m->impl = p;
-    return be_read_feature_names(m, state, err);
+    if ((st = be_read_feature_names(m, state, err))) return st;
+    return be_keep_params(m, state, err);
 }
 
 static size_t pre_columns(const brine_model *m, brine_method method) {
