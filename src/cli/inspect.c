@@ -579,7 +579,12 @@ static void estimator_json(json_t *o, const char *path, const brine_file *f, con
         json_object_set_new(o, "n_features_in", json_integer((json_int_t)brine_model_n_features_in(m)));
         json_object_set_new(o, "feature_names_in", model_feature_names(m));
         json_object_set_new(o, "classes", cli_model_classes(m));
-        json_object_set_new(o, "n_outputs", json_integer((json_int_t)brine_model_n_outputs(m)));
+        /* docs/inspect-json.md: n_outputs_ where the estimator has one
+         * (trees and forests always do; files predating it mean 1). */
+        const char *fam = m->cls->family->name;
+        int has_outputs = bv_dict_get(state_of(root), "n_outputs_") || !strcmp(fam, "tree") || !strcmp(fam, "forest");
+        json_object_set_new(o, "n_outputs",
+                            has_outputs ? json_integer((json_int_t)brine_model_n_outputs(m)) : json_null());
         json_object_set_new(o, "params", cli_model_params(m));
     } else if (est) {
         json_t *params = json_object();

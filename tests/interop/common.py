@@ -870,3 +870,59 @@ if __name__ == "__main__":
         print(p_)
     print("interop-common self-test: %d passed, %d failed" % (0 if probs else 1, len(probs)))
     sys.exit(1 if probs else 0)
+
+
+# ------------------------------------------------- untrusted files, inert
+
+def inert_load(path):
+    """The wild file's objects with every sklearn class replaced by a plain
+    attribute holder (no sklearn code runs; only numpy/joblib reconstructors
+    are resolved), so the expectations use nothing but its arrays.  joblib
+    reads object arrays (estimators_) with a nested pickle.load, which is
+    routed through the same restricted unpickler."""
+    import pickle as pk
+    import types
+    import joblib
+    import joblib.numpy_pickle as jnp
+
+    class Inert:
+        def __init__(self, *args, **kwargs):
+            self._args = args
+
+        def __setstate__(self, st):
+            if isinstance(st, dict):
+                self.__dict__.update(st)
+            else:
+                self._state = st
+
+    def resolve(module, name):
+        if module.startswith("sklearn.externals.joblib"):
+            module = "joblib" + module[len("sklearn.externals.joblib"):]
+        if module.startswith("numpy._core"):
+            module = "numpy.core" + module[len("numpy._core"):]
+        # random states (members' random_state_) are not needed to predict, and
+        # numpy 1.24 cannot rebuild newer numpy's bit generators
+        if module.startswith(("sklearn.", "numpy.random")) or module == "_loss":
+            return module, None, type(name, (Inert,), {})
+        if module.split(".")[0] not in ("numpy", "copyreg", "_codecs", "joblib"):
+            raise pk.UnpicklingError("refused %s.%s" % (module, name))
+        return module, name, None
+
+    class Nested(pk.Unpickler):
+        def find_class(self, module, name):
+            module, name, inert = resolve(module, name)
+            return inert or super().find_class(module, name)
+
+    class Unpickler(jnp.NumpyUnpickler):
+        def find_class(self, module, name):
+            module, name, inert = resolve(module, name)
+            return inert or super().find_class(module, name)
+
+    shim = types.SimpleNamespace(**{k: getattr(pk, k) for k in dir(pk) if not k.startswith("__")})
+    shim.load = lambda fh, **kw: Nested(fh).load()
+    saved = jnp.NumpyUnpickler, jnp.pickle
+    jnp.NumpyUnpickler, jnp.pickle = Unpickler, shim
+    try:
+        return joblib.load(path)
+    finally:
+        jnp.NumpyUnpickler, jnp.pickle = saved

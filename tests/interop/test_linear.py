@@ -122,36 +122,6 @@ LINEAR_CLASSES = ("LinearRegression", "Ridge", "Lasso", "ElasticNet", "SGDRegres
 SCALERS = ("StandardScaler",)
 
 
-def inert_load(path):
-    """The wild file's objects with every sklearn class replaced by a plain
-    attribute holder (no sklearn code runs; only numpy/joblib reconstructors
-    are resolved), so the expectations below use nothing but its arrays."""
-    import pickle as pk
-    import joblib.numpy_pickle as jnp
-
-    class Inert:
-        def __setstate__(self, st):
-            self.__dict__.update(st)
-
-    class Unpickler(jnp.NumpyUnpickler):
-        def find_class(self, module, name):
-            if module.startswith("sklearn.externals.joblib"):
-                module = "joblib" + module[len("sklearn.externals.joblib"):]
-            if module.startswith("sklearn."):
-                return type(name, (Inert,), {})
-            if module.split(".")[0] not in ("numpy", "copyreg", "_codecs", "joblib"):
-                raise pk.UnpicklingError("refused %s.%s" % (module, name))
-            return super().find_class(module, name)
-
-    saved = jnp.NumpyUnpickler
-    jnp.NumpyUnpickler = Unpickler
-    try:
-        import joblib
-        return joblib.load(path)
-    finally:
-        jnp.NumpyUnpickler = saved
-
-
 def numpy_outputs(np, o, X):
     """{method: expected} from the estimator's own arrays (sklearn's formulas)."""
     name = type(o).__name__
@@ -183,7 +153,7 @@ def check_wild(np, brine, summary, tmp, timeout):
         if e["predict"] != "ok" or short not in LINEAR_CLASSES + SCALERS:
             continue
         path = os.path.join(wild, rows[e["id"]]["file"])
-        o = inert_load(path)
+        o = common.inert_load(path)
         width = np.asarray(o.coef_).shape[-1] if hasattr(o, "coef_") else len(o.scale_)
         X = np.random.RandomState(int(e["id"])).normal(size=(9, width)) * 3
         xpath = os.path.join(tmp, "wild%s.npy" % e["id"])
