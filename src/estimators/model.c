@@ -441,6 +441,19 @@ int64_t be_read_max_features(const bv *state) {
 
 /* --------------------------------------------------------- the model */
 
+/* sklearn's check_is_fitted: an estimator is fitted when it has an
+ * attribute ending in "_" (not a dunder).  An unfitted one is inert:
+ * sklearn refuses to use it, so it is no model (scan treats it so too). */
+static int looks_fitted(const bv *state) {
+    for (size_t i = 0; state && state->kind == BRINE_DICT && i < state->u.seq.n; i++) {
+        const bv *k = state->u.seq.items[2 * i];
+        if (k->kind != BRINE_STR || k->u.s.n < 2) continue;
+        const char *t = (const char *)k->u.s.p;
+        if (t[k->u.s.n - 1] == '_' && !(t[0] == '_' && t[1] == '_')) return 1;
+    }
+    return 0;
+}
+
 brine_status be_model_from_value(brine_model **out, const bv *root, int depth, brine_error *err) {
     if (!root || root->kind != BRINE_OBJECT)
         return bi_fail(err, BRINE_E_UNSUPPORTED, -1, "the file holds a %s, not a fitted estimator",
@@ -487,7 +500,9 @@ brine_status be_model_from_value(brine_model **out, const bv *root, int depth, b
         }
         parse_version(m, m->sklearn_version);
     }
-    st = cls->family->load(m, state, err);
+    /* A Pipeline keeps nothing fitted itself; its steps say. */
+    st = cls->family == &be_pipeline_family || looks_fitted(state) ? cls->family->load(m, state, err)
+                             : be_fail(err, m, "is not fitted (its state has no fitted attribute)");
 done:
     if (st) {
         brine_model_free(m);
