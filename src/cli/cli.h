@@ -12,6 +12,12 @@ enum { EXIT_OK = 0, EXIT_NEGATIVE = 1, EXIT_ERROR = 2, EXIT_USAGE = 64 };
 /* Prints "brine CMD: FILE: message (at byte N in WHERE)" and returns the
  * exit code of err's status. */
 int cli_report(const char *cmd, const char *file, const brine_error *err);
+/* Prints "brine CMD: FILE: message" (one line) and returns 2. */
+int cli_fail(const char *cmd, const char *file, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
 /* Prints a usage error and returns 64. */
 int cli_usage_error(const char *cmd, const char *fmt, ...);
 

@@ -187,3 +187,15 @@ int cli_read_input(const char *cmd, const char *path, struct bi_input *in) {
     bi_input_adopt(in, data, n - 1);
     return 0;
 }
+
+/* ------------------------------------------------------------ errors */
+
+int cli_fail(const char *cmd, const char *file, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "brine %s: %s: ", cmd, file);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return EXIT_ERROR;
+}

@@ -7,7 +7,6 @@
  * its header name; .npy element index). */
 #include <getopt.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -55,16 +54,6 @@ static const char help[] =
 
 static const char *cmd = "predict";
 
-static int input_fail(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int input_fail(const char *file, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "brine %s: %s: ", cmd, file);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return EXIT_ERROR;
-}
 
 /* Text from the input or the model shown in a message: at most 60 bytes,
  * control characters escaped, so that an error stays one line. */
@@ -110,7 +99,7 @@ static int map_columns(const char *path, const brine_model *m, const bi_csv *c, 
     size_t nf = brine_model_n_features_in(m), nn = brine_model_n_feature_names(m);
     if (!header || !nn) {
         if (c->n_cols != nf)
-            return input_fail(path, "%zu columns, but the model expects %zu features", c->n_cols, nf);
+            return cli_fail(cmd, path, "%zu columns, but the model expects %zu features", c->n_cols, nf);
         for (size_t j = 0; j < nf; j++) col_of[j] = j;
         return 0;
     }
@@ -120,16 +109,16 @@ static int map_columns(const char *path, const brine_model *m, const bi_csv *c, 
         size_t j = 0;
         while (j < nf && strcmp(brine_model_feature_name(m, j), name)) j++;
         if (j == nf)
-            return input_fail(path, "column %zu of the header, '%s', is not a feature of the model", i + 1,
+            return cli_fail(cmd, path, "column %zu of the header, '%s', is not a feature of the model", i + 1,
                               show(name).s);
         if (col_of[j] != SIZE_MAX)
-            return input_fail(path, "the header names '%s' twice (columns %zu and %zu)", show(name).s, col_of[j] + 1,
+            return cli_fail(cmd, path, "the header names '%s' twice (columns %zu and %zu)", show(name).s, col_of[j] + 1,
                               i + 1);
         col_of[j] = i;
     }
     for (size_t j = 0; j < nf; j++)
         if (col_of[j] == SIZE_MAX)
-            return input_fail(path, "the header lacks the feature '%s' that the model was fitted on",
+            return cli_fail(cmd, path, "the header lacks the feature '%s' that the model was fitted on",
                               show(brine_model_feature_name(m, j)).s);
     return 0;
 }
@@ -149,7 +138,7 @@ static int csv_values(const char *path, const brine_model *m, const bi_csv *c, i
             }
             char name[sizeof(shown) + 8] = "";
             if (header) snprintf(name, sizeof name, " ('%s')", show(bi_csv_cell(c, 0, col, NULL)).s);
-            return input_fail(path, "line %zu, column %zu%s: '%s' %s", c->row_line[row], col + 1, name, show(s).s, why);
+            return cli_fail(cmd, path, "line %zu, column %zu%s: '%s' %s", c->row_line[row], col + 1, name, show(s).s, why);
         }
     }
     return 0;
@@ -167,7 +156,7 @@ static int read_csv(const char *path, const brine_model *m, const uint8_t *data,
     }
     int header = c.n_rows > 0 && cli_row_is_header(&c);
     if (c.n_rows <= (size_t)header) {
-        rc = input_fail(path, header ? "a header but no data rows" : "no data rows");
+        rc = cli_fail(cmd, path, header ? "a header but no data rows" : "no data rows");
         goto done;
     }
     out->n_cols = brine_model_n_features_in(m);
@@ -175,7 +164,7 @@ static int read_csv(const char *path, const brine_model *m, const uint8_t *data,
     col_of = calloc(out->n_cols + 1, sizeof *col_of);
     out->x = malloc((out->n_rows * out->n_cols + 1) * sizeof *out->x);
     if (!col_of || !out->x) {
-        rc = input_fail(path, "out of memory for %zu rows", out->n_rows);
+        rc = cli_fail(cmd, path, "out of memory for %zu rows", out->n_rows);
         goto done;
     }
     rc = map_columns(path, m, &c, header, col_of);
@@ -224,7 +213,7 @@ static int read_npy(const char *path, const brine_model *m, const uint8_t *data,
     const bv_dtype *dt = ar->dtype->u.dt;
     size_t nf = brine_model_n_features_in(m);
     if (ar->ndim != 1 && ar->ndim != 2) {
-        rc = input_fail(path, "a %d-dimensional array; expected 1 (one sample) or 2 dimensions", ar->ndim);
+        rc = cli_fail(cmd, path, "a %d-dimensional array; expected 1 (one sample) or 2 dimensions", ar->ndim);
         goto done;
     }
     out->n_rows = ar->ndim == 1 ? 1 : (size_t)ar->shape[0];
@@ -232,14 +221,14 @@ static int read_npy(const char *path, const brine_model *m, const uint8_t *data,
     double probe;
     static const uint8_t zeros[16];
     if (dt->nfields || dt->itemsize > sizeof zeros || !npy_item(dt, zeros, &probe)) {
-        rc = input_fail(path, "dtype %c%zu is not an integer or float type brine reads (b, i, u, f2, f4, f8)",
+        rc = cli_fail(cmd, path, "dtype %c%zu is not an integer or float type brine reads (b, i, u, f2, f4, f8)",
                         dt->kind, dt->itemsize);
     } else if (out->n_cols != nf) {
-        rc = input_fail(path, "%zu columns, but the model expects %zu features", out->n_cols, nf);
+        rc = cli_fail(cmd, path, "%zu columns, but the model expects %zu features", out->n_cols, nf);
     } else if (out->n_rows == 0) {
-        rc = input_fail(path, "no rows");
+        rc = cli_fail(cmd, path, "no rows");
     } else if (!(out->x = malloc((out->n_rows * nf + 1) * sizeof *out->x))) {
-        rc = input_fail(path, "out of memory for %zu rows", out->n_rows);
+        rc = cli_fail(cmd, path, "out of memory for %zu rows", out->n_rows);
     }
     for (size_t r = 0; !rc && r < out->n_rows; r++) {
         for (size_t j = 0; !rc && j < nf; j++) {
@@ -247,7 +236,7 @@ static int read_npy(const char *path, const brine_model *m, const uint8_t *data,
             double v = 0;
             npy_item(dt, ar->data + idx * dt->itemsize, &v);
             const char *why = bad_value(m, v);
-            if (why) rc = input_fail(path, "element [%zu, %zu] %s", r, j, why);
+            if (why) rc = cli_fail(cmd, path, "element [%zu, %zu] %s", r, j, why);
             out->x[r * nf + j] = v;
         }
     }
@@ -393,13 +382,13 @@ static int write_npy(bi_buf *b, const char *path, const brine_model *m, const br
         char kind;
         size_t size;
         if (!label_dtype(m, &kind, &size)) {
-            rc = input_fail(path, "the outputs' labels have different types, which one .npy array cannot hold; "
+            rc = cli_fail(cmd, path, "the outputs' labels have different types, which one .npy array cannot hold; "
                                   "write CSV instead");
             goto done;
         }
         items = calloc(p->n_rows * p->n_columns * size + 1, 1);
         if (!items) {
-            rc = input_fail(path, "out of memory");
+            rc = cli_fail(cmd, path, "out of memory");
             goto done;
         }
         for (size_t i = 0; i < p->n_rows * p->n_columns; i++)
@@ -426,9 +415,9 @@ static int write_output(const char *path, const brine_model *m, const brine_pred
     else write_csv(&b, m, p);
     brine_error err;
     brine_error_clear(&err);
-    if (!rc && !bi_buf_ok(&b)) rc = input_fail(path ? path : "-", "out of memory for the output");
+    if (!rc && !bi_buf_ok(&b)) rc = cli_fail(cmd, path ? path : "-", "out of memory for the output");
     if (!rc && to_stdout) {
-        if (fwrite(b.data, 1, b.len, stdout) != b.len || fflush(stdout)) rc = input_fail("-", "cannot write stdout");
+        if (fwrite(b.data, 1, b.len, stdout) != b.len || fflush(stdout)) rc = cli_fail(cmd, "-", "cannot write stdout");
     } else if (!rc && bi_write_atomic(path, b.data, b.len, &err)) {
         rc = cli_report(cmd, path, &err);
     }
@@ -498,9 +487,9 @@ static int run(options *o, const brine_model *m) {
         brine_model_has_method(m, BRINE_METHOD_TRANSFORM))
         o->method = BRINE_METHOD_TRANSFORM; /* CONVENTIONS: scalers, encoders, ... */
     if (o->method == BRINE_METHOD_PREDICT_PROBA && !brine_model_is_classifier(m))
-        return input_fail(o->model, "%s is a regressor; it has no predict_proba", brine_model_class(m));
+        return cli_fail(cmd, o->model, "%s is a regressor; it has no predict_proba", brine_model_class(m));
     if (!brine_model_has_method(m, o->method))
-        return input_fail(o->model, "%s has no %s", brine_model_class(m), brine_method_name(o->method));
+        return cli_fail(cmd, o->model, "%s has no %s", brine_model_class(m), brine_method_name(o->method));
     bi_input in = {0};
     matrix x = {0};
     brine_prediction *p = NULL;

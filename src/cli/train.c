@@ -7,7 +7,6 @@
  * from brine's data directory.  A name that is also an existing file is
  * the file. */
 #include <getopt.h>
-#include <stdarg.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -109,16 +108,6 @@ static void table_free(table *t) {
     free(t->data_sha256);
 }
 
-static int data_fail(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int data_fail(const char *file, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "brine %s: %s: ", cmd, file);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return EXIT_ERROR;
-}
 
 /* Where the built-in data sets live: $BRINE_DATA_DIR, else data/ beside
  * the build directory of this executable, else PREFIX/share/brine/data. */
@@ -191,10 +180,11 @@ static int read_labels(const char *file, const bi_csv *c, size_t first, size_t j
         const char *s = bi_csv_cell(c, r, j, &n);
         double v;
         int64_t i;
-        if (!cli_cell_number(s, n, &v) || isnan(v)) all_num = 0;
+        int number = cli_cell_number(s, n, &v);
+        if (number && isnan(v))
+            return cli_fail(cmd, file, "row %zu (line %zu): the target is missing", r - first, c->row_line[r]);
+        if (!number) all_num = 0;
         if (!is_integer_text(s, n, &i)) all_int = 0;
-        if (cli_cell_number(s, n, &v) && isnan(v))
-            return data_fail(file, "row %zu (line %zu): the target is missing", r - first, c->row_line[r]);
     }
     for (size_t r = first; r < c->n_rows; r++) {
         size_t n;
@@ -240,14 +230,14 @@ static int read_features(const char *file, const bi_csv *c, size_t first, const 
             const char *s = bi_csv_cell(c, r, j, &n);
             double v;
             if (!cli_cell_number(s, n, &v))
-                return data_fail(file, "row %zu (line %zu), column %zu: '%.40s' is not a number", r - first,
+                return cli_fail(cmd, file, "row %zu (line %zu), column %zu: '%.40s' is not a number", r - first,
                                  c->row_line[r], j, s);
             if (isnan(v))
-                return data_fail(file, "row %zu (line %zu), column %zu: a missing value (sklearn 1.2's trees refuse "
+                return cli_fail(cmd, file, "row %zu (line %zu), column %zu: a missing value (sklearn 1.2's trees refuse "
                                  "NaN in X)", r - first, c->row_line[r], j);
             t->x[(r - first) * t->n_features + f] = v;
         }
-        if (t->names && !(t->names[f] = cell_dup(c, 0, j))) return data_fail(file, "out of memory");
+        if (t->names && !(t->names[f] = cell_dup(c, 0, j))) return cli_fail(cmd, file, "out of memory");
         f++;
     }
     if (has_w)
@@ -255,7 +245,7 @@ static int read_features(const char *file, const bi_csv *c, size_t first, const 
             size_t n;
             const char *s = bi_csv_cell(c, r, wcol, &n);
             if (!cli_cell_number(s, n, &t->w[r - first]) || isnan(t->w[r - first]))
-                return data_fail(file, "row %zu (line %zu): sample weight '%.40s' is not a number", r - first,
+                return cli_fail(cmd, file, "row %zu (line %zu): sample weight '%.40s' is not a number", r - first,
                                  c->row_line[r], s);
         }
     return 0;
@@ -264,23 +254,23 @@ static int read_features(const char *file, const bi_csv *c, size_t first, const 
 static int read_table(const char *file, const options *o, int named_set, const bi_csv *c, table *t) {
     int header = cli_row_is_header(c);
     size_t first = header ? 1 : 0;
-    if (c->n_rows <= first) return data_fail(file, "no data rows");
+    if (c->n_rows <= first) return cli_fail(cmd, file, "no data rows");
     size_t nt = o->n_targets ? o->n_targets : 1, wcol = 0;
     size_t *tcol = calloc(nt, sizeof *tcol);
-    if (!tcol) return data_fail(file, "out of memory");
+    if (!tcol) return cli_fail(cmd, file, "out of memory");
     int rc = 0;
     for (size_t k = 0; !rc && k < nt; k++) {
         if (!o->n_targets) tcol[k] = c->n_cols - 1;
         else if (!find_column(c, header, o->targets[k], &tcol[k]))
-            rc = data_fail(file, "no column '%s' for --target", o->targets[k]);
+            rc = cli_fail(cmd, file, "no column '%s' for --target", o->targets[k]);
         for (size_t q = 0; !rc && q < k; q++)
-            if (tcol[q] == tcol[k]) rc = data_fail(file, "column '%s' is given twice as a target", o->targets[k]);
+            if (tcol[q] == tcol[k]) rc = cli_fail(cmd, file, "column '%s' is given twice as a target", o->targets[k]);
     }
     if (!rc && o->weight_col && !find_column(c, header, o->weight_col, &wcol))
-        rc = data_fail(file, "no column '%s' for --sample-weight", o->weight_col);
-    if (!rc && o->weight_col && is_target(tcol, nt, wcol)) rc = data_fail(file, "the sample weights are a target");
+        rc = cli_fail(cmd, file, "no column '%s' for --sample-weight", o->weight_col);
+    if (!rc && o->weight_col && is_target(tcol, nt, wcol)) rc = cli_fail(cmd, file, "the sample weights are a target");
     size_t used = nt + (o->weight_col ? 1 : 0);
-    if (!rc && c->n_cols <= used) rc = data_fail(file, "no feature columns left besides the target and weights");
+    if (!rc && c->n_cols <= used) rc = cli_fail(cmd, file, "no feature columns left besides the target and weights");
     if (!rc) {
         t->n_rows = c->n_rows - first;
         t->n_features = c->n_cols - used;
@@ -290,7 +280,7 @@ static int read_table(const char *file, const options *o, int named_set, const b
         t->w = o->weight_col ? malloc(t->n_rows * sizeof *t->w) : NULL;
         t->names = header && !named_set ? calloc(t->n_features, sizeof *t->names) : NULL;
         if (!t->x || !t->y || (o->weight_col && !t->w) || (header && !named_set && !t->names))
-            rc = data_fail(file, "out of memory for %zu x %zu values", t->n_rows, c->n_cols);
+            rc = cli_fail(cmd, file, "out of memory for %zu x %zu values", t->n_rows, c->n_cols);
     }
     if (!rc) rc = read_features(file, c, first, tcol, nt, wcol, o->weight_col != NULL, t);
     for (size_t k = 0; !rc && k < nt; k++) rc = read_labels(file, c, first, tcol[k], t, k);
@@ -375,7 +365,7 @@ static int parse_options(int argc, char **argv, options *o) {
 static int load_table(const options *o, table *t) {
     int named_set = is_builtin(o->data) && access(o->data, F_OK) != 0;
     char *path = named_set ? builtin_path(o->data) : strdup(o->data);
-    if (!path) return data_fail(o->data, "out of memory");
+    if (!path) return cli_fail(cmd, o->data, "out of memory");
     bi_input in = {0};
     int rc = cli_read_input(cmd, path, &in);
     bi_csv csv = {0};
@@ -391,7 +381,7 @@ static int load_table(const options *o, table *t) {
     for (size_t i = 0; !rc && i < t->n_rows * t->n_outputs; i++)
         if (t->y[i].kind == BRINE_LABEL_STR) {
             char *s = malloc(t->y[i].len + 1);
-            if (!s) rc = data_fail(o->data, "out of memory");
+            if (!s) rc = cli_fail(cmd, o->data, "out of memory");
             else memcpy(s, t->y[i].s, t->y[i].len), s[t->y[i].len] = '\0', t->y[i].s = s;
         }
     bi_csv_free(&csv);
@@ -421,10 +411,11 @@ static void cv_summary(cv_result *r) {
     r->std = sqrt(q / (double)r->n);
 }
 
-static int cross_validate(const options *o, const brine_train_data *d, const brine_train_options *to, cv_result *r) {
+static int cross_validate(const options *o, const brine_model *m, const brine_train_data *d,
+                          const brine_train_options *to, cv_result *r) {
     r->n = o->cv;
     r->scores = calloc(o->cv, sizeof *r->scores);
-    if (!r->scores) return data_fail(o->data, "out of memory");
+    if (!r->scores) return cli_fail(cmd, o->data, "out of memory");
     brine_error err;
     brine_error_clear(&err);
     brine_train_options quiet = *to;
@@ -433,12 +424,7 @@ static int cross_validate(const options *o, const brine_train_data *d, const bri
         cli_report(cmd, o->data, &err);
         return EXIT_ERROR;
     }
-    const char *alias = NULL;
-    int classifier = 0;
-    for (size_t i = 0; brine_train_estimator(i, &alias); i++)
-        if (!strcmp(brine_train_estimator(i, NULL), o->estimator) || !strcmp(alias, o->estimator))
-            classifier = strstr(brine_train_estimator(i, NULL), "Classifier") != NULL;
-    r->metric = classifier ? "accuracy" : "r2";
+    r->metric = brine_model_is_classifier(m) ? "accuracy" : "r2";
     cv_summary(r);
     printf("cv %s (%zu folds): mean %.17g, std %.17g; folds:", r->metric, r->n, r->mean, r->std);
     for (size_t i = 0; i < r->n; i++) printf(" %.17g", r->scores[i]);
@@ -492,7 +478,7 @@ int cmd_train(int argc, char **argv) {
             cli_report(cmd, o.data, &err);
             rc = EXIT_ERROR;
         }
-        if (!rc && o.cv) rc = cross_validate(&o, &d, &to, &cv);
+        if (!rc && o.cv) rc = cross_validate(&o, m, &d, &to, &cv);
     }
     if (!rc) rc = save(&o, m, &t, &cv);
     free(cv.scores);

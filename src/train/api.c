@@ -152,7 +152,16 @@ static char label_kind(const brine_train_data *d, size_t k, brine_error *err) {
     return strs ? 'O' : bools ? 'b' : floats ? 'f' : 'i';
 }
 
-typedef struct sort_ctx { const brine_label *const *v; char kind; } sort_ctx;
+/* The first of the n sorted labels u not below l. */
+static size_t lower_bound(const brine_label *u, size_t n, const brine_label *l, char kind) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (label_cmp(&u[mid], l, kind) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
 
 /* Sorted unique labels of output k into c (arena), and each row's index. */
 static brine_status encode_output(brine_model *m, const brine_train_data *d, size_t k, be_classes *c, double *y,
@@ -166,12 +175,7 @@ static brine_status encode_output(brine_model *m, const brine_train_data *d, siz
     brine_status st = u ? BRINE_OK : bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
     for (size_t i = 0; !st && i < n; i++) {
         const brine_label *l = &d->y[i * d->n_outputs + k];
-        size_t lo = 0, hi = nu;
-        while (lo < hi) {
-            size_t mid = (lo + hi) / 2;
-            if (label_cmp(&u[mid], l, kind) < 0) lo = mid + 1;
-            else hi = mid;
-        }
+        size_t lo = lower_bound(u, nu, l, kind);
         if (lo < nu && !label_cmp(&u[lo], l, kind)) continue;
         memmove(u + lo + 1, u + lo, (nu - lo) * sizeof *u);
         u[lo] = *l;
@@ -182,12 +186,7 @@ static brine_status encode_output(brine_model *m, const brine_train_data *d, siz
     }
     for (size_t i = 0; !st && i < n; i++) {
         const brine_label *l = &d->y[i * d->n_outputs + k];
-        size_t lo = 0, hi = nu;
-        while (lo < hi) {
-            size_t mid = (lo + hi) / 2;
-            if (label_cmp(&u[mid], l, kind) < 0) lo = mid + 1;
-            else hi = mid;
-        }
+        size_t lo = lower_bound(u, nu, l, kind);
         y[i * d->n_outputs + k] = (double)lo;
     }
     c->labels = u;
