@@ -926,3 +926,36 @@ def inert_load(path):
         return joblib.load(path)
     finally:
         jnp.NumpyUnpickler, jnp.pickle = saved
+
+
+# ------------------------------------------- brine predict over the formats
+
+def predict_in_every_format(brine, tmp, name, model, xpath, ref, sources, timeout, summary, allow_pickle=False):
+    """Saves model in every (name, kind, arg) of sources (pickle protocol
+    or joblib compress), runs `brine predict --method M -o F.npy` for each
+    method of ref ({method: sklearn's output}) and yields (label, method,
+    got, want) for each run that succeeded; a crash or a failed run is
+    recorded in summary.  A one-column 2-D output is flattened where sklearn
+    gives 1-D."""
+    import pickle
+    import joblib
+    import numpy as np
+    for sname, kind, arg in sources:
+        path = os.path.join(tmp, "%s.%s" % (name, sname))
+        if kind == "pickle":
+            with open(path, "wb") as f:
+                pickle.dump(model, f, protocol=arg)
+        else:
+            joblib.dump(model, path, compress=arg)
+        for meth, want in ref.items():
+            out = os.path.join(tmp, "%s.%s.%s.npy" % (name, sname, meth))
+            res = run_brine(brine, ["predict", path, xpath, "--method", meth, "-o", out], timeout=timeout)
+            label = "%s/%s/%s" % (name, sname, meth)
+            crash = res.crash_reason()
+            if crash or res.rc != 0:
+                summary.fail(label, "  brine %s\n%s" % (crash or "failed", res.describe()))
+                continue
+            got = np.load(out, allow_pickle=allow_pickle)
+            if got.ndim == 2 and np.ndim(want) == 1 and got.shape[1] == 1:
+                got = got[:, 0]
+            yield label, meth, got, want

@@ -163,57 +163,39 @@ def main():
             xpath = os.path.join(tmp, name + ".x.npy")
             np.save(xpath, X)
             ref = reference(np, model, X)
-            for sname, kind, arg in SOURCES:
-                path = os.path.join(tmp, "%s.%s" % (name, sname))
-                if kind == "pickle":
-                    with open(path, "wb") as f:
-                        pickle.dump(model, f, protocol=arg)
-                else:
-                    joblib.dump(model, path, compress=arg)
-                for meth, want in ref.items():
-                    out = os.path.join(tmp, "%s.%s.%s.npy" % (name, sname, meth))
-                    res = common.run_brine(brine, ["predict", path, xpath, "--method", meth, "-o", out],
-                                           timeout=args.timeout)
-                    checks += 1
-                    label = "%s/%s/%s" % (name, sname, meth)
-                    crash = res.crash_reason()
-                    if crash or res.rc != 0:
-                        summary.fail(label, "  brine %s\n%s" % (crash or "failed", res.describe()))
-                        continue
-                    got = np.load(out, allow_pickle=True)
-                    if got.ndim == 2 and want.ndim == 1 and got.shape[1] == 1:
-                        got = got[:, 0]
-                    if meth == "apply":
-                        got = got.astype(np.int64)
-                    d = compare(np, got, want, meth in ("predict", "apply") and hasattr(model, "classes_")
-                                or meth == "apply")
-                    if d:
-                        summary.fail(label, "  " + d)
-                    else:
-                        summary.ok()
-                if sname != "p4":
-                    continue
-                # methods sklearn lacks are refused
-                for meth in METHODS:
-                    if meth in ref:
-                        continue
-                    res = common.run_brine(brine, ["predict", path, xpath, "--method", meth], timeout=args.timeout)
-                    checks += 1
-                    if res.rc == 0 or res.crash_reason():
-                        summary.fail("%s/%s/%s" % (name, sname, meth), "  accepted a method sklearn lacks")
-                    else:
-                        summary.ok()
-                # writing through the typed model is not implemented: a
-                # clear refusal, nothing written
-                out = os.path.join(tmp, name + ".converted.pkl")
-                res = common.run_brine(brine, ["convert", "--sklearn-version", "1.2.1", path, out],
-                                       timeout=args.timeout)
+            for label, meth, got, want in common.predict_in_every_format(
+                    brine, tmp, name, model, xpath, ref, SOURCES, args.timeout, summary, allow_pickle=True):
                 checks += 1
-                if res.rc != 2 or res.crash_reason() or os.path.exists(out) or \
-                        "does not write" not in res.stderr_text:
-                    summary.fail("%s/convert" % name, "  expected a refusal\n%s" % res.describe())
+                if meth == "apply":
+                    got = got.astype(np.int64)
+                d = compare(np, got, want, meth in ("predict", "apply") and hasattr(model, "classes_")
+                            or meth == "apply")
+                if d:
+                    summary.fail(label, "  " + d)
                 else:
                     summary.ok()
+            sname, path = "p4", os.path.join(tmp, "%s.p4" % name)
+            # methods sklearn lacks are refused
+            for meth in METHODS:
+                if meth in ref:
+                    continue
+                res = common.run_brine(brine, ["predict", path, xpath, "--method", meth], timeout=args.timeout)
+                checks += 1
+                if res.rc == 0 or res.crash_reason():
+                    summary.fail("%s/%s/%s" % (name, sname, meth), "  accepted a method sklearn lacks")
+                else:
+                    summary.ok()
+            # writing through the typed model is not implemented: a
+            # clear refusal, nothing written
+            out = os.path.join(tmp, name + ".converted.pkl")
+            res = common.run_brine(brine, ["convert", "--sklearn-version", "1.2.1", path, out],
+                                   timeout=args.timeout)
+            checks += 1
+            if res.rc != 2 or res.crash_reason() or os.path.exists(out) or \
+                    "does not write" not in res.stderr_text:
+                summary.fail("%s/convert" % name, "  expected a refusal\n%s" % res.describe())
+            else:
+                summary.ok()
         wild = check_wild(np, brine, summary, tmp, args.timeout)
         checks += wild
     print("ensembles: %d models, %d checks (%d on wild files)" % (len(models), checks, wild))

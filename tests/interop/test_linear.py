@@ -198,41 +198,25 @@ def main():
                 # brine's forest family has no predict_log_proba yet (a gap of
                 # the tree layer, not of the pipeline): compared once it does
                 ref.pop("predict_log_proba")
-            for sname, kind, arg in SOURCES:
-                path = os.path.join(tmp, "%s.%s" % (name, sname))
-                if kind == "pickle":
-                    with open(path, "wb") as f:
-                        pickle.dump(model, f, protocol=arg)
+            for label, meth, got, want in common.predict_in_every_format(
+                    brine, tmp, name, model, xpath, ref, SOURCES, args.timeout, summary):
+                checks += 1
+                d = compare(np, got, want, tolerance(name, meth))
+                if d:
+                    summary.fail(label, "  " + d)
                 else:
-                    joblib.dump(model, path, compress=arg)
-                for meth, want in ref.items():
-                    out = os.path.join(tmp, "%s.%s.%s.npy" % (name, sname, meth))
-                    res = common.run_brine(brine, ["predict", path, xpath, "--method", meth, "-o", out],
-                                           timeout=args.timeout)
-                    checks += 1
-                    label = "%s/%s/%s" % (name, sname, meth)
-                    crash = res.crash_reason()
-                    if crash or res.rc != 0:
-                        summary.fail(label, "  brine %s\n%s" % (crash or "failed", res.describe()))
-                        continue
-                    got = np.load(out, allow_pickle=False)
-                    if got.ndim == 2 and want.ndim == 1 and got.shape[1] == 1:
-                        got = got[:, 0]
-                    d = compare(np, got, want, tolerance(name, meth))
-                    if d:
-                        summary.fail(label, "  " + d)
-                    else:
-                        summary.ok()
-                # methods sklearn lacks are refused (exit 2, usage-level: a method this estimator has not)
-                for meth in METHODS:
-                    if meth in ref or sname != "p4" or hasattr(model, meth):
-                        continue
-                    res = common.run_brine(brine, ["predict", path, xpath, "--method", meth], timeout=args.timeout)
-                    checks += 1
-                    if res.rc == 0 or res.crash_reason():
-                        summary.fail("%s/%s/%s" % (name, sname, meth), "  accepted a method sklearn lacks")
-                    else:
-                        summary.ok()
+                    summary.ok()
+            sname, path = "p4", os.path.join(tmp, "%s.p4" % name)
+            # methods sklearn lacks are refused (exit 2, usage-level: a method this estimator has not)
+            for meth in METHODS:
+                if meth in ref or hasattr(model, meth):
+                    continue
+                res = common.run_brine(brine, ["predict", path, xpath, "--method", meth], timeout=args.timeout)
+                checks += 1
+                if res.rc == 0 or res.crash_reason():
+                    summary.fail("%s/%s/%s" % (name, sname, meth), "  accepted a method sklearn lacks")
+                else:
+                    summary.ok()
         wild = check_wild(np, brine, summary, tmp, args.timeout)
     print("linear: %d models, %d checks; %d wild-file checks against numpy on their own arrays" % (
         len(models), checks, wild))
