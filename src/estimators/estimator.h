@@ -111,6 +111,13 @@ typedef struct be_input {
     size_t n_rows, n_cols;
     int n_threads;  /* threads over row blocks (fast.c); 1 = the caller's only */
     int reference;  /* 1: the straightforward path (be_tree_apply row by row) */
+    /* Text input (BE_FAM_TEXT families, and pipelines / column transformers
+     * that hand columns to them): n_rows * n_cols cells as the caller gave
+     * them, row-major, UTF-8, NULL for a missing cell; NULL when the caller
+     * gave only numbers.  xd then holds each cell parsed as a number (NaN
+     * where it is not one). */
+    const char *const *text;
+    const char *const *col_names; /* n_cols header names, or NULL */
 } be_input;
 
 typedef struct be_save be_save; /* a graph being built for writing (save.c) */
@@ -134,7 +141,12 @@ struct be_family {
     unsigned flags;
 };
 
-enum { BE_FAM_FLOAT64 = 1 };
+enum {
+    BE_FAM_FLOAT64 = 1,
+    /* The family reads in->text (strings: encoders, vectorizers, column
+     * transformers); implies BE_FAM_FLOAT64 for its numeric cells. */
+    BE_FAM_TEXT = 2
+};
 #define BE_NO_METHOD ((size_t)-1)
 
 /* The tree families' columns: predict n_outputs, predict_proba the classes
