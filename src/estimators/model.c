@@ -755,7 +755,9 @@ brine_status brine_predict(brine_prediction **out, const brine_model *m, brine_m
                    n_rows,
                    n_cols,
                    o->n_threads == BRINE_THREADS_ALL ? online_cpus() : o->n_threads,
-                   o->reference};
+                   o->reference,
+                   NULL,
+                   NULL};
     st = m->cls->family->predict(m, method, &in, p, err);
 done:
     free(x);
