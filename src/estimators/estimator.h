@@ -450,4 +450,17 @@ const char *be_class_module(const char *cls);
 /* 1 when the model holds any oob_* attribute to write back. */
 int be_has_oob(const brine_model *m);
 
+/* ------------- clustering, decomposition, neural networks (cluster.c, mlp.c) */
+
+/* KMeans, MiniBatchKMeans: predict (labels 0 .. k-1 as classes), transform. */
+extern const be_family be_kmeans_family;
+/* PCA, TruncatedSVD: transform. */
+extern const be_family be_decomposition_family;
+/* MLPClassifier, MLPRegressor. */
+extern const be_family be_mlp_family;
+/* Why module.name, a class sklearn gives no predict nor transform
+ * (AgglomerativeClustering, DBSCAN, ...: fit_predict only), cannot be
+ * predicted with; NULL for other classes. */
+const char *be_no_method_reason(const char *module, const char *name);
+
 #endif

@@ -461,6 +461,9 @@ brine_status be_model_from_value(brine_model **out, const bv *root, int depth, b
     const char *name = NULL;
     const char *module = brine_value_global(root, &name);
     const be_class *cls = be_class_find(module, name);
+    const char *no_method = cls ? NULL : be_no_method_reason(module, name);
+    if (no_method) /* sklearn itself has no predict or transform for it (cluster.c) */
+        return bi_fail(err, BRINE_E_UNSUPPORTED, -1, "brine cannot predict with %s.%s: %s", module, name, no_method);
     if (!cls)
         return bi_fail(err, BRINE_E_UNSUPPORTED, -1,
                        "brine cannot predict with %s.%s; supported: decision trees, extra trees, random forests and "
@@ -620,7 +623,9 @@ size_t be_output_columns(const brine_model *m, brine_method method) {
 }
 
 int be_method_gives_indices(const brine_model *m, brine_method method) {
-    return method == BRINE_METHOD_APPLY || (method == BRINE_METHOD_PREDICT && m->cls->classifier);
+    /* KMeans is no classifier but predicts labels: families that give
+     * predict's labels as m->classes (cluster.c) get indices too. */
+    return method == BRINE_METHOD_APPLY || (method == BRINE_METHOD_PREDICT && (m->cls->classifier || m->classes));
 }
 
 int brine_model_has_method(const brine_model *m, brine_method method) {

@@ -12,10 +12,21 @@
 #define TREE(mod, cls, clf) {mod, cls, &be_tree_family, clf, NULL}
 #define FOREST(mod, cls, clf, kind) {mod, cls, &be_forest_family, clf, kind}
 #define GB(mod, cls, clf) {mod, cls, &be_gb_family, clf, NULL}
+#define KMEANS(mod, cls) {mod, cls, &be_kmeans_family, 0, NULL}
+#define DECOMP(mod, cls) {mod, cls, &be_decomposition_family, 0, NULL}
+#define MLP(mod, cls, clf) {mod, cls, &be_mlp_family, clf, NULL}
 #define LINEAR(mod, cls, clf) {mod, cls, &be_linear_family, clf, NULL}
 #define SCALER(mod, cls) {mod, cls, &be_preprocess_family, 0, NULL}
 
 static const be_class classes[] = {
+    KMEANS("sklearn.cluster._kmeans", "KMeans"),
+    KMEANS("sklearn.cluster._kmeans", "MiniBatchKMeans"),
+    KMEANS("sklearn.cluster.k_means_", "KMeans"),
+    KMEANS("sklearn.cluster.k_means_", "MiniBatchKMeans"),
+    DECOMP("sklearn.decomposition._pca", "PCA"),
+    DECOMP("sklearn.decomposition._truncated_svd", "TruncatedSVD"),
+    DECOMP("sklearn.decomposition.pca", "PCA"),
+    DECOMP("sklearn.decomposition.truncated_svd", "TruncatedSVD"),
     FOREST("sklearn.ensemble._forest", "ExtraTreesClassifier", 1, "ExtraTree"),
     FOREST("sklearn.ensemble._forest", "ExtraTreesRegressor", 0, "ExtraTree"),
     FOREST("sklearn.ensemble._forest", "RandomForestClassifier", 1, "DecisionTree"),
@@ -46,6 +57,10 @@ static const be_class classes[] = {
     LINEAR("sklearn.linear_model.ridge", "RidgeClassifier", 1),
     LINEAR("sklearn.linear_model.stochastic_gradient", "SGDClassifier", 1),
     LINEAR("sklearn.linear_model.stochastic_gradient", "SGDRegressor", 0),
+    MLP("sklearn.neural_network._multilayer_perceptron", "MLPClassifier", 1),
+    MLP("sklearn.neural_network._multilayer_perceptron", "MLPRegressor", 0),
+    MLP("sklearn.neural_network.multilayer_perceptron", "MLPClassifier", 1),
+    MLP("sklearn.neural_network.multilayer_perceptron", "MLPRegressor", 0),
     {"sklearn.pipeline", "Pipeline", &be_pipeline_family, 0, NULL},
     SCALER("sklearn.preprocessing._data", "Binarizer"),
     SCALER("sklearn.preprocessing._data", "MaxAbsScaler"),

@@ -1,0 +1,229 @@
+/* cluster.c — KMeans and MiniBatchKMeans (sklearn.cluster), PCA and
+ * TruncatedSVD (sklearn.decomposition): estimators whose fitted state is a
+ * matrix of centres or components, all computed in float64 as sklearn 1.2.1
+ * does with float64 input.
+ *
+ * KMeans / MiniBatchKMeans (family "kmeans"):
+ *   predict   sklearn's _labels_inertia (lloyd_iter_chunked_dense without
+ *             updating centres): for each row the distance to centre j is
+ *             ||c_j||^2 + (-2 x.c_j) (the row's own ||x||^2 left out, as it
+ *             does not change the argmin), and the label is the first j with
+ *             the strictly smallest value.  Labels are 0 .. n_clusters - 1
+ *             (sklearn's int32), given as the model's classes.  Sample
+ *             weights do not change labels.
+ *   transform euclidean_distances(X, cluster_centers_):
+ *             sqrt(max(((-2 x.c_j) + ||x||^2) + ||c_j||^2, 0)).
+ * PCA / TruncatedSVD (family "decomposition"):
+ *   transform PCA: (x - mean_) @ components_.T, divided by
+ *             sqrt(explained_variance_) when whiten; TruncatedSVD:
+ *             x @ components_.T.
+ * sklearn computes the dot products with BLAS; brine sums each one left to
+ * right, which agrees within 1e-9 relative (CONVENTIONS).  NaN and infinite
+ * input are refused, as sklearn's check_array does.  Neither family writes
+ * files itself: .save is NULL (the generic writer). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "estimators/estimator.h"
+#include "io/error.h"
+
+static int is_none(const bv *v) { return !v || v->kind == BRINE_NONE; }
+
+/* A required 2-D fitted matrix with at least one row and column. */
+static brine_status read_2d(brine_model *m, const bv *state, const char *key, be_matrix *out, brine_error *err) {
+    const bv *v = bv_dict_get(state, key);
+    if (is_none(v)) return be_fail(err, m, "is not fitted (%s is %s)", key, v ? "None" : "missing");
+    brine_status st = be_read_matrix(m, v, key, 2, out, err);
+    if (st) return st;
+    if (out->ndim != 2) return be_fail(err, m, "%s has %d dimensions, not 2", key, out->ndim);
+    if (!out->rows || !out->cols) return be_fail(err, m, "%s is empty (shape (%zu, %zu))", key, out->rows, out->cols);
+    return BRINE_OK;
+}
+
+/* dot product of two float64 vectors, left to right */
+static double dot(const double *a, const double *b, size_t n) {
+    double s = 0.0;
+    for (size_t k = 0; k < n; k++) s += a[k] * b[k];
+    return s;
+}
+
+/* --------------------------------------------------------------- KMeans */
+
+typedef struct km_model {
+    size_t k, n;        /* clusters, features */
+    double *centers;    /* k * n */
+    double *cnorm;      /* k: ||c_j||^2 */
+} km_model;
+
+static brine_status kmeans_load(brine_model *m, const bv *state, brine_error *err) {
+    km_model *km = be_alloc(m, 1, sizeof *km);
+    if (!km) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    be_matrix c;
+    brine_status st = be_read_n_features(m, state, &m->n_features_in, err);
+    if (!st) st = read_2d(m, state, "cluster_centers_", &c, err);
+    if (!st) st = be_check_width(m, (int64_t)c.cols, "cluster_centers_", err);
+    if (st) return st;
+    km->k = c.rows;
+    km->n = c.cols;
+    km->centers = c.v;
+    km->cnorm = be_alloc(m, km->k, sizeof *km->cnorm);
+    /* predict's labels 0 .. k-1, as sklearn's int32 array holds them */
+    m->classes = be_alloc(m, 1, sizeof *m->classes);
+    if (!km->cnorm || !m->classes) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    m->classes->labels = be_alloc(m, km->k, sizeof *m->classes->labels);
+    if (!m->classes->labels) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    m->classes->n = km->k;
+    m->classes->dtype_kind = 'i';
+    m->classes->dtype_itemsize = 4;
+    for (size_t j = 0; j < km->k; j++) {
+        const double *cj = km->centers + j * km->n;
+        km->cnorm[j] = dot(cj, cj, km->n);
+        m->classes->labels[j].kind = BRINE_LABEL_INT;
+        m->classes->labels[j].i = (int64_t)j;
+    }
+    m->n_outputs = 1;
+    m->n_estimators = 1;
+    m->impl = km;
+    if ((st = be_read_feature_names(m, state, err))) return st;
+    return be_keep_params(m, state, err);
+}
+
+static size_t kmeans_columns(const brine_model *m, brine_method method) {
+    const km_model *km = m->impl;
+    if (method == BRINE_METHOD_PREDICT) return 1;
+    if (method == BRINE_METHOD_TRANSFORM) return km->k;
+    return BE_NO_METHOD;
+}
+
+static brine_status kmeans_predict(const brine_model *m, brine_method method, const be_input *in,
+                                   brine_prediction *out, brine_error *err) {
+    const km_model *km = m->impl;
+    brine_status st = be_check_rows(m, in->xd, in->n_rows * in->n_cols, in->n_cols, 0, err);
+    if (st) return st;
+    for (size_t r = 0; r < in->n_rows; r++) {
+        const double *x = in->xd + r * km->n;
+        if (method == BRINE_METHOD_PREDICT) {
+            size_t label = 0;
+            double best = 0.0;
+            for (size_t j = 0; j < km->k; j++) {
+                double d = km->cnorm[j] + -2.0 * dot(x, km->centers + j * km->n, km->n);
+                if (j == 0 || d < best) {
+                    best = d;
+                    label = j;
+                }
+            }
+            out->indices[r] = (int64_t)label;
+            continue;
+        }
+        double xx = dot(x, x, km->n);
+        for (size_t j = 0; j < km->k; j++) {
+            double d = -2.0 * dot(x, km->centers + j * km->n, km->n);
+            d += xx;
+            d += km->cnorm[j];
+            out->values[r * km->k + j] = sqrt(d >= 0.0 || isnan(d) ? d : 0.0);
+        }
+    }
+    return BRINE_OK;
+}
+
+const be_family be_kmeans_family = {"kmeans", kmeans_load, kmeans_predict, NULL, kmeans_columns, BE_FAM_FLOAT64};
+
+/* ------------------------------------------------- PCA and TruncatedSVD */
+
+typedef struct dec_model {
+    size_t k, n;       /* components, features */
+    double *comp;      /* k * n */
+    double *mean;      /* n, or NULL (TruncatedSVD; PCA with mean_ None) */
+    double *scale;     /* k: sqrt(explained_variance_) when whitening, else NULL */
+} dec_model;
+
+static brine_status decomp_load(brine_model *m, const bv *state, brine_error *err) {
+    dec_model *d = be_alloc(m, 1, sizeof *d);
+    if (!d) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    int pca = strcmp(m->short_name, "TruncatedSVD") != 0;
+    be_matrix c;
+    brine_status st = be_read_n_features(m, state, &m->n_features_in, err);
+    if (!st) st = read_2d(m, state, "components_", &c, err);
+    if (!st) st = be_check_width(m, (int64_t)c.cols, "components_", err);
+    if (st) return st;
+    d->k = c.rows;
+    d->n = c.cols;
+    d->comp = c.v;
+    if (pca) {
+        const bv *mv = bv_dict_get(state, "mean_");
+        if (!mv) return be_fail(err, m, "mean_ is missing");
+        if (!is_none(mv)) {
+            be_matrix a;
+            if ((st = be_read_matrix(m, mv, "mean_", 1, &a, err))) return st;
+            if (a.ndim != 1 || a.cols != d->n)
+                return be_fail(err, m, "mean_ has %zu values but components_ has %zu features", a.rows * a.cols, d->n);
+            d->mean = a.v;
+        }
+        const bv *wv = bv_dict_get(state, "whiten");
+        int64_t whiten = 0;
+        if (wv && !is_none(wv) && !be_get_int(wv, &whiten))
+            return be_fail(err, m, "whiten is a %s, not a bool", brine_kind_name((brine_kind)wv->kind));
+        if (whiten) {
+            const bv *ev = bv_dict_get(state, "explained_variance_");
+            if (is_none(ev)) return be_fail(err, m, "explained_variance_ is %s but whiten is True", ev ? "None" : "missing");
+            be_matrix e;
+            if ((st = be_read_matrix(m, ev, "explained_variance_", 1, &e, err))) return st;
+            if (e.ndim != 1 || e.cols != d->k)
+                return be_fail(err, m, "explained_variance_ has %zu values but components_ has %zu rows", e.rows * e.cols,
+                               d->k);
+            d->scale = e.v;
+            for (size_t j = 0; j < d->k; j++) d->scale[j] = sqrt(d->scale[j]);
+        }
+    }
+    m->n_outputs = 1;
+    m->n_estimators = 1;
+    m->impl = d;
+    if ((st = be_read_feature_names(m, state, err))) return st;
+    return be_keep_params(m, state, err);
+}
+
+static size_t decomp_columns(const brine_model *m, brine_method method) {
+    const dec_model *d = m->impl;
+    return method == BRINE_METHOD_TRANSFORM ? d->k : BE_NO_METHOD;
+}
+
+static brine_status decomp_predict(const brine_model *m, brine_method method, const be_input *in,
+                                   brine_prediction *out, brine_error *err) {
+    (void)method;
+    const dec_model *d = m->impl;
+    brine_status st = be_check_rows(m, in->xd, in->n_rows * in->n_cols, in->n_cols, 0, err);
+    if (st) return st;
+    double *row = malloc((d->n + 1) * sizeof *row);
+    if (!row) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    for (size_t r = 0; r < in->n_rows; r++) {
+        const double *x = in->xd + r * d->n;
+        for (size_t f = 0; f < d->n; f++) row[f] = d->mean ? x[f] - d->mean[f] : x[f];
+        for (size_t j = 0; j < d->k; j++) {
+            double t = dot(row, d->comp + j * d->n, d->n);
+            out->values[r * d->k + j] = d->scale ? t / d->scale[j] : t;
+        }
+    }
+    free(row);
+    return BRINE_OK;
+}
+
+const be_family be_decomposition_family = {"decomposition", decomp_load, decomp_predict, NULL, decomp_columns,
+                                           BE_FAM_FLOAT64};
+
+/* ------------------------------------- clusterers without predict or transform */
+
+/* sklearn.cluster classes whose only way to label data is fit_predict on
+ * the training data itself: there is nothing a fitted file can predict. */
+static const char *const fit_predict_only[] = {"AgglomerativeClustering", "DBSCAN", "OPTICS", "SpectralClustering",
+                                               "SpectralBiclustering", "SpectralCoclustering"};
+
+const char *be_no_method_reason(const char *module, const char *name) {
+    if (!module || !name || strncmp(module, "sklearn.cluster", 15) != 0) return NULL;
+    for (size_t i = 0; i < sizeof fit_predict_only / sizeof *fit_predict_only; i++)
+        if (!strcmp(name, fit_predict_only[i]))
+            return "scikit-learn's estimator has no predict and no transform (only fit_predict, which labels the "
+                   "data it is fitted on), so a fitted file of it cannot label new rows";
+    return NULL;
+}
