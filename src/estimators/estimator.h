@@ -463,4 +463,13 @@ extern const be_family be_mlp_family;
  * predicted with; NULL for other classes. */
 const char *be_no_method_reason(const char *module, const char *name);
 
+/* ------------- SVMs and meta-estimators (svm.c, search.c) */
+
+/* SVC, NuSVC, SVR, NuSVR, OneClassSVM (libsvm, dense). */
+extern const be_family be_svm_family;
+/* GridSearchCV, RandomizedSearchCV: every method is best_estimator_'s. */
+extern const be_family be_search_family;
+/* OneVsRestClassifier (binary and multiclass targets). */
+extern const be_family be_ovr_family;
+
 #endif

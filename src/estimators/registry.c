@@ -17,6 +17,7 @@
 #define MLP(mod, cls, clf) {mod, cls, &be_mlp_family, clf, NULL}
 #define LINEAR(mod, cls, clf) {mod, cls, &be_linear_family, clf, NULL}
 #define SCALER(mod, cls) {mod, cls, &be_preprocess_family, 0, NULL}
+#define SVM(mod, cls, clf) {mod, cls, &be_svm_family, clf, NULL}
 
 static const be_class classes[] = {
     KMEANS("sklearn.cluster._kmeans", "KMeans"),
@@ -57,6 +58,9 @@ static const be_class classes[] = {
     LINEAR("sklearn.linear_model.ridge", "RidgeClassifier", 1),
     LINEAR("sklearn.linear_model.stochastic_gradient", "SGDClassifier", 1),
     LINEAR("sklearn.linear_model.stochastic_gradient", "SGDRegressor", 0),
+    {"sklearn.model_selection._search", "GridSearchCV", &be_search_family, 0, NULL},
+    {"sklearn.model_selection._search", "RandomizedSearchCV", &be_search_family, 0, NULL},
+    {"sklearn.multiclass", "OneVsRestClassifier", &be_ovr_family, 1, NULL},
     MLP("sklearn.neural_network._multilayer_perceptron", "MLPClassifier", 1),
     MLP("sklearn.neural_network._multilayer_perceptron", "MLPRegressor", 0),
     MLP("sklearn.neural_network.multilayer_perceptron", "MLPClassifier", 1),
@@ -76,8 +80,18 @@ static const be_class classes[] = {
     SCALER("sklearn.preprocessing.data", "StandardScaler"),
     LINEAR("sklearn.svm._classes", "LinearSVC", 1),
     LINEAR("sklearn.svm._classes", "LinearSVR", 0),
+    SVM("sklearn.svm._classes", "NuSVC", 1),
+    SVM("sklearn.svm._classes", "NuSVR", 0),
+    SVM("sklearn.svm._classes", "OneClassSVM", 0),
+    SVM("sklearn.svm._classes", "SVC", 1),
+    SVM("sklearn.svm._classes", "SVR", 0),
     LINEAR("sklearn.svm.classes", "LinearSVC", 1),
     LINEAR("sklearn.svm.classes", "LinearSVR", 0),
+    SVM("sklearn.svm.classes", "NuSVC", 1),
+    SVM("sklearn.svm.classes", "NuSVR", 0),
+    SVM("sklearn.svm.classes", "OneClassSVM", 0),
+    SVM("sklearn.svm.classes", "SVC", 1),
+    SVM("sklearn.svm.classes", "SVR", 0),
     TREE("sklearn.tree._classes", "DecisionTreeClassifier", 1),
     TREE("sklearn.tree._classes", "DecisionTreeRegressor", 0),
     TREE("sklearn.tree._classes", "ExtraTreeClassifier", 1),

@@ -1,0 +1,268 @@
+/* search.c — meta-estimators that wrap fitted estimators:
+ *
+ *  - GridSearchCV and RandomizedSearchCV (sklearn.model_selection): every
+ *    method is best_estimator_'s, loaded as a model of its own (refit=False
+ *    leaves no best_estimator_: refused, sklearn cannot predict either).
+ *  - OneVsRestClassifier (sklearn.multiclass): estimators_ (one binary
+ *    estimator per class, or one for two classes) and label_binarizer_, as
+ *    sklearn 1.2.1 combines them: predict takes, per row, the last
+ *    estimator whose score reaches the running maximum (np.maximum, then
+ *    argmaxima[maxima == pred] = i), the score being decision_function,
+ *    else predict_proba[:, 1], else a regressor's predict; two classes:
+ *    classes_[score > threshold] (0 with decision_function, 0.5 with
+ *    probabilities).  predict_proba stacks the estimators' positive-class
+ *    probabilities ([1 - p, p] for one estimator) and divides each row by
+ *    its sum (added left to right, as numpy reduces the transposed stack);
+ *    decision_function stacks their decision values (one estimator: its
+ *    own).  Multilabel targets are refused.
+ * Rows reach the inner models as the caller gave them (float64); a tree
+ * inside converts them to float32 as sklearn does. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "estimators/estimator.h"
+#include "io/error.h"
+
+enum { META_MAX_DEPTH = 8 };
+
+typedef struct ovr_model {
+    size_t n;          /* estimators */
+    int score;         /* BRINE_METHOD_* giving each estimator's score */
+    double threshold;  /* two classes: the score above which the positive class wins */
+} ovr_model;
+
+static int is_none(const bv *v) { return !v || v->kind == BRINE_NONE; }
+
+/* Loads v as a sub-model of m (freed with m); field names it in messages. */
+static brine_status load_sub(brine_model *m, const bv *v, const char *field, brine_model **out, brine_error *err) {
+    brine_error sub;
+    brine_error_clear(&sub);
+    brine_status st = be_model_from_value(out, v, m->depth + 1, &sub);
+    if (st) return bi_fail(err, st, -1, "%s: %s: %s", m->short_name, field, sub.message);
+    m->subs[m->n_subs++] = *out;
+    return BRINE_OK;
+}
+
+/* A copy of m's class row whose classifier flag is the inner model's. */
+static brine_status take_kind(brine_model *m, int classifier, brine_error *err) {
+    be_class *cls = be_alloc(m, 1, sizeof *cls);
+    if (!cls) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    *cls = *m->cls;
+    cls->classifier = classifier;
+    m->cls = cls;
+    return BRINE_OK;
+}
+
+/* Runs method on sub with this call's rows, into a new prediction. */
+static brine_status run_sub(const brine_model *sub, brine_method method, const be_input *in, brine_prediction **out,
+                            brine_error *err) {
+    brine_predict_options po = BRINE_PREDICT_OPTIONS_INIT;
+    po.n_threads = in->n_threads;
+    po.reference = in->reference;
+    return brine_predict(out, sub, method, in->xd, BRINE_DTYPE_FLOAT64, in->n_rows, in->n_cols, &po, err);
+}
+
+/* ------------------------------------------------------ the searches */
+
+static brine_status search_load(brine_model *m, const bv *state, brine_error *err) {
+    if (m->depth >= META_MAX_DEPTH) return be_fail(err, m, "nests more than %d meta-estimators", META_MAX_DEPTH);
+    const bv *best = bv_dict_get(state, "best_estimator_");
+    if (is_none(best)) {
+        const bv *refit = bv_dict_get(state, "refit");
+        int64_t r = 1;
+        if (refit && be_get_int(refit, &r) && r == 0)
+            return be_fail_status(err, BRINE_E_UNSUPPORTED, m, "was fitted with refit=False: it has no best_estimator_ "
+                                  "to predict with (sklearn cannot predict either)");
+        return be_fail(err, m, "best_estimator_ is missing");
+    }
+    if (!(m->subs = be_alloc(m, 1, sizeof *m->subs))) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    brine_model *b;
+    brine_status st = load_sub(m, best, "best_estimator_", &b, err);
+    if (st) return st;
+    if ((st = take_kind(m, b->cls->classifier, err))) return st;
+    m->n_features_in = b->n_features_in;
+    m->n_outputs = b->n_outputs;
+    m->classes = b->classes;
+    m->feature_names = b->feature_names;
+    m->n_feature_names = b->n_feature_names;
+    m->allow_nan = b->allow_nan;
+    m->n_estimators = b->n_estimators;
+    m->impl = b;
+    return be_keep_params(m, state, err);
+}
+
+static size_t search_columns(const brine_model *m, brine_method method) {
+    return be_output_columns((const brine_model *)m->impl, method);
+}
+
+static brine_status search_predict(const brine_model *m, brine_method method, const be_input *in,
+                                   brine_prediction *out, brine_error *err) {
+    const brine_model *b = m->impl;
+    if (b->cls->family->flags & BE_FAM_FLOAT64) return b->cls->family->predict(b, method, in, out, err);
+    brine_prediction *p = NULL;
+    brine_status st = run_sub(b, method, in, &p, err);
+    if (st) return st;
+    size_t cells = in->n_rows * out->n_columns;
+    if (out->indices) memcpy(out->indices, p->indices, cells * sizeof *out->indices);
+    else memcpy(out->values, p->values, cells * sizeof *out->values);
+    brine_prediction_free(p);
+    return BRINE_OK;
+}
+
+const be_family be_search_family = {"search", search_load, search_predict, NULL, search_columns, BE_FAM_FLOAT64};
+
+/* ------------------------------------------------ OneVsRestClassifier */
+
+static brine_status ovr_labels(brine_model *m, const bv *state, brine_error *err) {
+    const bv *lb = bv_dict_get(state, "label_binarizer_");
+    const bv *ls = lb && lb->kind == BRINE_OBJECT ? lb->u.obj.state : NULL;
+    if (!ls || ls->kind != BRINE_DICT) return be_fail(err, m, "label_binarizer_ is not a fitted LabelBinarizer");
+    const bv *yt = bv_dict_get(ls, "y_type_");
+    if (!yt || yt->kind != BRINE_STR) return be_fail(err, m, "label_binarizer_.y_type_ is not a str");
+    if (!bv_is_str(yt, "multiclass") && !bv_is_str(yt, "binary"))
+        return be_fail_status(err, BRINE_E_UNSUPPORTED, m, "label_binarizer_.y_type_ is '%.*s'; brine predicts "
+                              "binary and multiclass targets, not multilabel ones", (int)(yt->u.s.n > 40 ? 40 : yt->u.s.n),
+                              (const char *)yt->u.s.p);
+    const bv *cv = bv_dict_get(state, "classes_");
+    const char *field = "classes_";
+    if (is_none(cv)) cv = bv_dict_get(ls, field = "label_binarizer_.classes_");
+    if (is_none(cv)) return be_fail(err, m, "classes_ is missing");
+    m->classes = be_alloc(m, 1, sizeof *m->classes);
+    if (!m->classes) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    brine_status st = be_read_labels(m, cv, field, m->classes, err);
+    if (st) return st;
+    if (m->classes->n < 2) return be_fail(err, m, "%s has %zu labels; a classifier has at least 2", field, m->classes->n);
+    return BRINE_OK;
+}
+
+static brine_status ovr_load(brine_model *m, const bv *state, brine_error *err) {
+    if (m->depth >= META_MAX_DEPTH) return be_fail(err, m, "nests more than %d meta-estimators", META_MAX_DEPTH);
+    m->n_outputs = 1;
+    brine_status st = ovr_labels(m, state, err);
+    if (st) return st;
+    const bv *ev = bv_dict_get(state, "estimators_");
+    if (!ev || (ev->kind != BRINE_LIST && ev->kind != BRINE_TUPLE))
+        return be_fail(err, m, "estimators_ is not a list");
+    size_t n = ev->u.seq.n, nc = m->classes->n;
+    if (n != (nc == 2 ? 1 : nc))
+        return be_fail(err, m, "estimators_ has %zu estimators for %zu classes (expected %zu)", n, nc, nc == 2 ? 1 : nc);
+    ovr_model *o = be_alloc(m, 1, sizeof *o);
+    if (!o || !(m->subs = be_alloc(m, n, sizeof *m->subs))) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    o->n = n;
+    if ((st = be_read_n_features(m, state, &m->n_features_in, err))) return st;
+    for (size_t i = 0; i < n; i++) {
+        char field[48];
+        snprintf(field, sizeof field, "estimators_[%zu]", i);
+        brine_model *e;
+        if ((st = load_sub(m, ev->u.seq.items[i], field, &e, err))) return st;
+        if ((st = be_check_width(m, e->n_features_in, field, err))) return st;
+        if (e->n_outputs != 1) return be_fail(err, m, "%s has %zu outputs", field, e->n_outputs);
+        /* _predict_binary: a regressor's predict, else decision_function,
+         * else predict_proba[:, 1]; the first estimator decides for all */
+        int score = !e->cls->classifier ? BRINE_METHOD_PREDICT
+                    : be_output_columns(e, BRINE_METHOD_DECISION_FUNCTION) != BE_NO_METHOD ? BRINE_METHOD_DECISION_FUNCTION
+                    : BRINE_METHOD_PREDICT_PROBA;
+        if (i == 0) o->score = score;
+        else if (score != o->score)
+            return be_fail_status(err, BRINE_E_UNSUPPORTED, m, "%s scores rows differently from estimators_[0]", field);
+        size_t want = score == BRINE_METHOD_PREDICT_PROBA ? 2 : 1;
+        if (be_output_columns(e, (brine_method)score) != want)
+            return be_fail(err, m, "%s gives %zu columns of %s, not %zu", field, be_output_columns(e, (brine_method)score),
+                           brine_method_name((brine_method)score), want);
+        if (e->cls->classifier && (e->classes->n != 2))
+            return be_fail(err, m, "%s has %zu classes, not 2", field, e->classes->n);
+    }
+    o->threshold = o->score == BRINE_METHOD_DECISION_FUNCTION ? 0.0 : 0.5;
+    if (!m->feature_names) {
+        m->feature_names = m->subs[0]->feature_names;
+        m->n_feature_names = m->subs[0]->n_feature_names;
+    }
+    if ((st = be_read_feature_names(m, state, err))) return st;
+    m->n_estimators = n;
+    m->impl = o;
+    return be_keep_params(m, state, err);
+}
+
+static int all_have(const brine_model *m, brine_method method, size_t cols) {
+    const ovr_model *o = m->impl;
+    for (size_t i = 0; i < o->n; i++)
+        if (be_output_columns(m->subs[i], method) != cols) return 0;
+    return 1;
+}
+
+static size_t ovr_columns(const brine_model *m, brine_method method) {
+    const ovr_model *o = m->impl;
+    size_t nc = m->classes->n;
+    switch (method) {
+    case BRINE_METHOD_PREDICT:
+        return 1;
+    case BRINE_METHOD_PREDICT_PROBA:
+        return all_have(m, BRINE_METHOD_PREDICT_PROBA, 2) ? nc : BE_NO_METHOD;
+    case BRINE_METHOD_DECISION_FUNCTION:
+        return all_have(m, BRINE_METHOD_DECISION_FUNCTION, 1) ? o->n : BE_NO_METHOD;
+    default:
+        return BE_NO_METHOD;
+    }
+}
+
+/* Column col of each estimator's method into cols[i * n_rows + r]. */
+static brine_status gather(const brine_model *m, brine_method method, size_t col, const be_input *in, double *cols,
+                           brine_error *err) {
+    const ovr_model *o = m->impl;
+    for (size_t i = 0; i < o->n; i++) {
+        brine_prediction *p = NULL;
+        brine_status st = run_sub(m->subs[i], method, in, &p, err);
+        if (st) return st;
+        for (size_t r = 0; r < in->n_rows; r++) {
+            size_t at = r * p->n_columns + col;
+            cols[i * in->n_rows + r] = p->values ? p->values[at] : (double)p->indices[at];
+        }
+        brine_prediction_free(p);
+    }
+    return BRINE_OK;
+}
+
+static brine_status ovr_predict(const brine_model *m, brine_method method, const be_input *in, brine_prediction *out,
+                                brine_error *err) {
+    const ovr_model *o = m->impl;
+    size_t n = in->n_rows, nc = m->classes->n;
+    brine_method score = (brine_method)o->score;
+    brine_method use = method == BRINE_METHOD_PREDICT ? score : method;
+    size_t col = use == BRINE_METHOD_PREDICT_PROBA ? 1 : 0;
+    double *cols = malloc((o->n * n + 1) * sizeof *cols);
+    if (!cols) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu rows", n);
+    brine_status st = gather(m, use, col, in, cols, err);
+    for (size_t r = 0; r < n && !st; r++) {
+        if (method == BRINE_METHOD_DECISION_FUNCTION) {
+            for (size_t i = 0; i < o->n; i++) out->values[r * o->n + i] = cols[i * n + r];
+        } else if (method == BRINE_METHOD_PREDICT_PROBA) {
+            double *p = out->values + r * nc;
+            if (o->n == 1) {
+                p[1] = cols[r];
+                p[0] = 1 - cols[r];
+            } else {
+                for (size_t i = 0; i < nc; i++) p[i] = cols[i * n + r];
+            }
+            double sum = p[0];
+            for (size_t i = 1; i < nc; i++) sum += p[i];
+            for (size_t i = 0; i < nc; i++) p[i] /= sum;
+        } else if (o->n == 1) {
+            out->indices[r] = cols[r] > o->threshold;
+        } else {
+            double mx = -INFINITY;
+            int64_t arg = 0;
+            for (size_t i = 0; i < o->n; i++) {
+                double v = cols[i * n + r];
+                mx = isnan(mx) || isnan(v) ? NAN : v > mx ? v : mx; /* np.maximum */
+                if (mx == v) arg = (int64_t)i;
+            }
+            out->indices[r] = arg;
+        }
+    }
+    free(cols);
+    return st;
+}
+
+const be_family be_ovr_family = {"ovr", ovr_load, ovr_predict, NULL, ovr_columns, BE_FAM_FLOAT64};
