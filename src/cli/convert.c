@@ -32,7 +32,8 @@ static const char help[] =
     "                    (default: IN's own version when brine has verified it for\n"
     "                    that estimator, else the newest verified one); versions\n"
     "                    brine has not verified are refused with the list of those\n"
-    "                    it has (docs/SUPPORT.md)\n"
+    "                    it has (docs/SUPPORT.md); other estimators are written\n"
+    "                    back as IN holds them, at IN's own version only\n"
     "  --trust M:Q       admit an unknown global as an inert object (repeatable)\n"
     "  --trust-file F    one MODULE:QUALNAME per line, # comments\n"
     "  -o, --output OUT  the output file (instead of the second operand)\n"
@@ -52,13 +53,10 @@ static const be_class *root_class(const brine_file *f) {
     return be_class_find(module, name);
 }
 
-/* An estimator saved before fit has no tree_ (or estimators_): there is no
- * model to re-target, only its parameters, which a plain rewrite keeps. */
-static int is_fitted(const brine_file *f, const be_class *cls) {
-    const brine_value *state = brine_value_object_state(brine_file_root(f));
-    const brine_value *v = brine_value_dict_get(state, cls->family == &be_forest_family ? "estimators_" : "tree_");
-    return v && brine_value_kind(v) != BRINE_NONE;
-}
+/* An estimator saved before fit has nothing to validate or re-target, only
+ * its parameters, which a plain rewrite keeps (sklearn's check_is_fitted
+ * rule; a Pipeline by its last step). */
+static int is_fitted(const brine_file *f) { return be_value_looks_fitted(brine_file_root(f)); }
 
 /* Through the typed model: validate, pick the layout, write it. */
 static int convert_model(const brine_file *f, const char *in, const char *out, const brine_save_options *so,
@@ -78,7 +76,7 @@ static int convert_model(const brine_file *f, const char *in, const char *out, c
     /* Without --sklearn-version the note below names both versions. */
     if (version) cli_version_check("convert", in, m, 0);
     const char *own = brine_model_sklearn_version(m);
-    if (!version && (!own || strcmp(own, target)))
+    if (!version && target && (!own || strcmp(own, target)))
         fprintf(stderr,
                 "brine convert: %s: note: the file is sklearn %s; writing sklearn %s's layout, the newest brine has "
                 "verified for %s and this model\n",
@@ -151,11 +149,11 @@ int cmd_convert(int argc, char **argv) {
     brine_status st = brine_file_open(&f, in, &lo, &err);
     if (st) {
         rc = cli_report("convert", in, &err);
-    } else if (root_class(f) && (version || is_fitted(f, root_class(f)))) {
+    } else if (root_class(f) && (version || is_fitted(f))) {
         rc = convert_model(f, in, out, &so, version, meta, strict, &err);
     } else if (version) {
         const char *name = NULL, *module = brine_value_global(brine_file_root(f), &name);
-        fprintf(stderr, "brine convert: %s: --sklearn-version applies to tree and forest estimators; this file holds %s%s%s\n",
+        fprintf(stderr, "brine convert: %s: --sklearn-version applies to estimators brine reads; this file holds %s%s%s\n",
                 in, module ? module : brine_kind_name(brine_value_kind(brine_file_root(f))), module ? "." : "",
                 module ? name : "");
         rc = EXIT_ERROR;

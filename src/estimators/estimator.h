@@ -101,6 +101,9 @@ struct brine_model {
     brine_model **subs;
     size_t n_subs;
     int depth;
+    /* Families written back verbatim (be_family.save NULL): a copy of the
+     * estimator object as the file held it (the root model only). */
+    const bv *original;
 };
 
 /* What a family's predict receives: X already converted to float32 (as
@@ -129,7 +132,9 @@ struct be_family {
     /* Fills out (already sized by be_output_columns) for the method. */
     brine_status (*predict)(const brine_model *m, brine_method method, const be_input *in, brine_prediction *out,
                             brine_error *err);
-    /* The estimator object as sklearn of the layout's version pickles it. */
+    /* The estimator object as sklearn of the layout's version pickles it.
+     * NULL: the model is written back verbatim (be_model_verbatim), as the
+     * file held it, at the file's own sklearn version only. */
     brine_status (*save)(be_save *s, bv **out, brine_error *err);
     /* Optional (NULL: the tree families' rule, be_default_columns): the
      * number of output columns of method, or BE_NO_METHOD when the model
@@ -394,6 +399,20 @@ size_t be_layout_versions(const char *cls, const char **out, size_t max);
  * can (see be_layout_admits).  An unverified request fails with
  * BRINE_E_UNSUPPORTED listing the verified versions. */
 brine_status be_layout_choose(const brine_model *m, const char *requested, const be_layout **out, brine_error *err);
+/* Models written back verbatim: 1 when m's family has no save of its own. */
+int be_model_verbatim(const brine_model *m);
+/* Verbatim classes: whether the test suite has read and predicted with
+ * files of class cls (short name) at version (sklearn 1.2.1 fits, real
+ * files); and those versions, oldest first, as be_layout_versions. */
+int be_read_checked(const char *cls, const char *version);
+size_t be_read_checked_versions(const char *cls, const char **out, size_t max);
+/* The versions brine vouches for, for m: its class's verified layouts, or
+ * for verbatim classes the versions read and checked. */
+size_t be_model_versions(const brine_model *m, const char **out, size_t max);
+/* 1 when the estimator object looks fitted as sklearn's check_is_fitted
+ * sees it (a Pipeline by its last step); 0 otherwise. */
+int be_value_looks_fitted(const bv *root);
+
 /* Refuses (BRINE_E_UNSUPPORTED) a model whose optional keys (feature names,
  * oob attributes) have no verified place in lay. */
 brine_status be_layout_admits(const brine_model *m, const be_layout *lay, brine_error *err);

@@ -28,6 +28,7 @@
  * of the newer files only 088 has feature_names_in_, and none has oob_*.
  * Adding a row means adding its evidence to that test first. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "estimators/estimator.h"
@@ -181,4 +182,81 @@ brine_status be_layout_admits(const brine_model *m, const be_layout *lay, brine_
                           "where sklearn %s stores %s is not verified, so brine does not write this model in "
                           "that layout; verified for it: %s",
                           lay->version, why, n ? list : "none");
+}
+
+/* ------------------------------------------- classes written back verbatim
+ *
+ * Estimators whose family has no writer of its own (linear models, scalers,
+ * pipelines, boosting, ...) are written back as the file held them: the
+ * same object graph at the file's own version, never re-targeted.  What
+ * brine vouches for there is the reading: every such class is fitted by
+ * Debian's sklearn 1.2.1 in its interop test, predicted with and written
+ * back (so 1.2.1 is listed for all of them), and the rows below are the
+ * real files of other versions that tests/interop checks against an
+ * independent numpy evaluation of their own arrays (wild NNN). */
+typedef struct read_check {
+    const char *cls, *version, *evidence;
+} read_check;
+
+static const read_check read_checks[] = {
+    {"GradientBoostingRegressor", "1.6.1", "wild 067"},
+    {"LinearRegression", "0.20.2", "wild 019"},
+    {"LinearRegression", "0.22.1", "wild 027"},
+    {"LinearRegression", "0.24.1", "wild 031"},
+    {"LinearRegression", "1.7.2", "wild 081"},
+    {"LinearSVC", "0.19.2", "wild 017"},
+    {"LogisticRegression", "0.19.1", "wild 015"},
+    {"LogisticRegression", "0.24.1", "wild 034"},
+    {"LogisticRegression", "1.7.2", "wild 078"},
+    {"SGDClassifier", "0.24.2", "wild 038"},
+    {"StandardScaler", "0.24.1", "wild 032"},
+    {"StandardScaler", "1.3.2", "wild 054"},
+    {"StandardScaler", "1.7.2", "wild 080"},
+};
+#define N_READ_CHECKS (sizeof read_checks / sizeof *read_checks)
+static const char checked_everywhere[] = "1.2.1";
+
+int be_read_checked(const char *cls, const char *version) {
+    if (!cls || !version) return 0;
+    if (!strcmp(version, checked_everywhere)) return 1;
+    for (size_t i = 0; i < N_READ_CHECKS; i++)
+        if (!strcmp(read_checks[i].cls, cls) && !strcmp(read_checks[i].version, version)) return 1;
+    return 0;
+}
+
+/* Versions compare as dotted numbers ("0.24.1" < "1.2.1" < "1.10.0"). */
+static int version_cmp(const char *a, const char *b) {
+    while (*a || *b) {
+        unsigned long x = strtoul(a, (char **)&a, 10), y = strtoul(b, (char **)&b, 10);
+        if (x != y) return x < y ? -1 : 1;
+        if (*a == '.') a++;
+        if (*b == '.') b++;
+        if (!*a != !*b) return *a ? 1 : -1;
+        if (*a && !(*a >= '0' && *a <= '9')) break;
+    }
+    return strcmp(a, b);
+}
+
+size_t be_read_checked_versions(const char *cls, const char **out, size_t max) {
+    const char *found[N_READ_CHECKS + 1];
+    size_t n = 0;
+    found[n++] = checked_everywhere;
+    for (size_t i = 0; i < N_READ_CHECKS; i++) {
+        if (strcmp(read_checks[i].cls, cls)) continue;
+        size_t j = n++;
+        while (j > 0 && version_cmp(found[j - 1], read_checks[i].version) > 0) {
+            found[j] = found[j - 1];
+            j--;
+        }
+        found[j] = read_checks[i].version;
+    }
+    for (size_t i = 0; out && i < n && i < max; i++) out[i] = found[i];
+    return n;
+}
+
+int be_model_verbatim(const brine_model *m) { return m && m->cls && !m->cls->family->save; }
+
+size_t be_model_versions(const brine_model *m, const char **out, size_t max) {
+    return be_model_verbatim(m) ? be_read_checked_versions(m->short_name, out, max)
+                                : be_layout_versions(m->short_name, out, max);
 }

@@ -311,10 +311,5 @@ static brine_status linear_predict(const brine_model *m, brine_method method, co
     return BRINE_OK;
 }
 
-static brine_status linear_save(be_save *s, bv **out, brine_error *err) {
-    *out = NULL;
-    return be_fail_status(err, BRINE_E_UNSUPPORTED, s->m, "brine cannot write linear models yet");
-}
-
-const be_family be_linear_family = {"linear", linear_load, linear_predict, linear_save, linear_columns,
+const be_family be_linear_family = {"linear", linear_load, linear_predict, NULL, linear_columns,
                                     BE_FAM_FLOAT64};

@@ -454,6 +454,37 @@ static int looks_fitted(const bv *state) {
     return 0;
 }
 
+int be_value_looks_fitted(const bv *root) {
+    /* A loop, not recursion: pipelines may nest as deep as a file likes. */
+    while (root && root->kind == BRINE_OBJECT) {
+        const char *name = NULL;
+        const char *module = brine_value_global(root, &name);
+        const be_class *cls = be_class_find(module, name);
+        const bv *state = root->u.obj.state;
+        if (!cls || cls->family != &be_pipeline_family) return looks_fitted(state);
+        /* Then its last step that is an estimator ('passthrough' and None are not). */
+        const bv *steps = bv_dict_get(state, "steps"), *last = NULL;
+        for (size_t i = steps && steps->kind == BRINE_LIST ? steps->u.seq.n : 0; i > 0 && !last; i--) {
+            const bv *step = steps->u.seq.items[i - 1];
+            if (step->kind != BRINE_TUPLE || step->u.seq.n != 2) return 0;
+            if (step->u.seq.items[1]->kind == BRINE_OBJECT) last = step->u.seq.items[1];
+        }
+        root = last;
+    }
+    return 0;
+}
+
+/* Verbatim families: the estimator object copied for brine_model_save. */
+static brine_status keep_original(brine_model *m, const bv *root, brine_error *err) {
+    be_copier cp;
+    be_copier_init(&cp, &m->arena);
+    bv *copy = NULL;
+    brine_status st = be_copy(&cp, root, &copy, err);
+    be_copier_free(&cp);
+    m->original = copy;
+    return st;
+}
+
 brine_status be_model_from_value(brine_model **out, const bv *root, int depth, brine_error *err) {
     if (!root || root->kind != BRINE_OBJECT)
         return bi_fail(err, BRINE_E_UNSUPPORTED, -1, "the file holds a %s, not a fitted estimator",
@@ -506,6 +537,7 @@ brine_status be_model_from_value(brine_model **out, const bv *root, int depth, b
     /* A Pipeline keeps nothing fitted itself; its steps say. */
     st = cls->family == &be_pipeline_family || looks_fitted(state) ? cls->family->load(m, state, err)
                              : be_fail(err, m, "is not fitted (its state has no fitted attribute)");
+    if (!st && depth == 0 && be_model_verbatim(m)) st = keep_original(m, root, err);
 done:
     if (st) {
         brine_model_free(m);
@@ -533,7 +565,7 @@ brine_status brine_model_load(brine_model **out, const char *path, const brine_l
     if (!st && opts && opts->strict_version && !brine_model_version_verified(*out)) {
         const char *v[32];
         char list[256] = "";
-        size_t n = be_layout_versions((*out)->short_name, v, 32), used = 0;
+        size_t n = be_model_versions(*out, v, 32), used = 0;
         for (size_t k = 0; k < n && k < 32 && used < sizeof list; k++)
             used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", k ? ", " : "", v[k]);
         st = be_fail_status(err, BRINE_E_UNSUPPORTED, *out,
@@ -548,7 +580,9 @@ brine_status brine_model_load(brine_model **out, const char *path, const brine_l
 }
 
 int brine_model_version_verified(const brine_model *m) {
-    return m && m->sklearn_version && be_layout_find(m->short_name, m->sklearn_version) != NULL;
+    if (!m || !m->sklearn_version) return 0;
+    return be_model_verbatim(m) ? be_read_checked(m->short_name, m->sklearn_version)
+                                : be_layout_find(m->short_name, m->sklearn_version) != NULL;
 }
 
 void brine_model_free(brine_model *m) {

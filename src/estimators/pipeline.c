@@ -124,9 +124,4 @@ static brine_status pipe_predict(const brine_model *m, brine_method method, cons
     return st;
 }
 
-static brine_status pipe_save(be_save *s, bv **out, brine_error *err) {
-    *out = NULL;
-    return be_fail_status(err, BRINE_E_UNSUPPORTED, s->m, "brine cannot write pipelines yet");
-}
-
-const be_family be_pipeline_family = {"pipeline", pipe_load, pipe_predict, pipe_save, pipe_columns, BE_FAM_FLOAT64};
+const be_family be_pipeline_family = {"pipeline", pipe_load, pipe_predict, NULL, pipe_columns, BE_FAM_FLOAT64};

@@ -188,9 +188,4 @@ static brine_status pre_predict(const brine_model *m, brine_method method, const
     return BRINE_OK;
 }
 
-static brine_status pre_save(be_save *s, bv **out, brine_error *err) {
-    *out = NULL;
-    return be_fail_status(err, BRINE_E_UNSUPPORTED, s->m, "brine cannot write scalers yet");
-}
-
-const be_family be_preprocess_family = {"preprocess", pre_load, pre_predict, pre_save, pre_columns, BE_FAM_FLOAT64};
+const be_family be_preprocess_family = {"preprocess", pre_load, pre_predict, NULL, pre_columns, BE_FAM_FLOAT64};

@@ -413,7 +413,28 @@ int be_has_oob(const brine_model *m) {
     return 0;
 }
 
+/* Verbatim classes: only the file's own version, as the file held it. */
+static brine_status verbatim_version(const brine_model *m, const char *requested, const char **out,
+                                     brine_error *err) {
+    const char *own = m->sklearn_version;
+    *out = own;
+    if (!requested || (own && !strcmp(requested, own))) return BRINE_OK;
+    *out = NULL;
+    return be_fail_status(err, BRINE_E_UNSUPPORTED, m,
+                          "brine writes this estimator back only as the file holds it (sklearn %s); writing "
+                          "another version's layout (%s) is verified only for tree and forest estimators",
+                          own ? own : "before 0.18, no _sklearn_version", requested);
+}
+
 static brine_status build(const brine_model *m, const char *version, bp_arena *a, bv **root, brine_error *err) {
+    if (be_model_verbatim(m)) {
+        const char *target;
+        brine_status vst = verbatim_version(m, version, &target, err);
+        if (!vst && !m->original)
+            vst = be_fail_status(err, BRINE_E_UNSUPPORTED, m, "only a model loaded on its own can be written back");
+        *root = vst ? NULL : (bv *)m->original;
+        return vst;
+    }
     const be_layout *lay;
     brine_status st = be_layout_choose(m, version, &lay, err);
     if (!st) st = be_layout_admits(m, lay, err);
@@ -474,19 +495,18 @@ brine_status brine_model_save_version(const brine_model *m, const char *requeste
     if (!out) return bi_fail(err, BRINE_E_ARGUMENT, -1, "out is NULL");
     *out = NULL;
     if (!m) return bi_fail(err, BRINE_E_ARGUMENT, -1, "model is NULL");
+    if (be_model_verbatim(m)) return verbatim_version(m, requested, out, err);
     const be_layout *lay;
     brine_status st = be_layout_choose(m, requested, &lay, err);
     if (!st) *out = lay->version;
     return st;
 }
 
-size_t brine_model_verified_version_count(const brine_model *m) {
-    return m ? be_layout_versions(m->short_name, NULL, 0) : 0;
-}
+size_t brine_model_verified_version_count(const brine_model *m) { return m ? be_model_versions(m, NULL, 0) : 0; }
 
 const char *brine_model_verified_version(const brine_model *m, size_t i) {
     const char *v[64];
     if (!m) return NULL;
-    size_t n = be_layout_versions(m->short_name, v, 64);
+    size_t n = be_model_versions(m, v, 64);
     return i < n && i < 64 ? v[i] : NULL;
 }

@@ -959,3 +959,46 @@ def predict_in_every_format(brine, tmp, name, model, xpath, ref, sources, timeou
             if got.ndim == 2 and np.ndim(want) == 1 and got.shape[1] == 1:
                 got = got[:, 0]
             yield label, meth, got, want
+
+
+# ------------------------------------- files brine writes back, in Python
+
+WRITE_BACK_TARGETS = (("p2.pkl", ["--protocol", "2"]), ("p5.pkl", ["--protocol", "5"]),
+                      ("zlib.joblib", ["--compress", "3"]), ("lz4.joblib", ["--compress", "lz4"]))
+
+
+def written_back(brine, tmp, name, path, model, X, methods, summary, timeout=60.0, targets=WRITE_BACK_TARGETS):
+    """`brine convert path` into each target (pickle protocols, joblib
+    compressors); Python loads each file (pickle.load / joblib.load) and every
+    method in methods must give exactly what model (the object path holds)
+    gives on X.  Returns the number of files checked."""
+    import pickle
+    import joblib
+    import numpy as np
+    checked = 0
+    for suffix, flags in targets:
+        out = os.path.join(tmp, "%s.back.%s" % (name, suffix))
+        res = run_brine(brine, ["convert", path, out, "--no-meta"] + flags, timeout=timeout)
+        label = "%s/write-back/%s" % (name, suffix)
+        if res.crash_reason() or res.rc != 0:
+            summary.fail(label, "  brine convert %s\n%s" % (res.crash_reason() or "failed", res.describe()))
+            continue
+        try:
+            if suffix.endswith(".pkl"):
+                with open(out, "rb") as f:
+                    back = pickle.load(f)
+            else:
+                back = joblib.load(out)
+        except Exception as e:  # noqa: BLE001 - any failure to load is the finding
+            summary.fail(label, "  Python cannot load it: %r" % (e,))
+            continue
+        def same(a, b):
+            a, b = np.asarray(a), np.asarray(b)
+            return a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+        bad = [m for m in methods if not same(getattr(back, m)(X), getattr(model, m)(X))]
+        if type(back) is not type(model) or bad:
+            summary.fail(label, "  reloaded %s differs in %s" % (type(back).__name__, bad or "class"))
+            continue
+        summary.ok()
+        checked += 1
+    return checked

@@ -5,6 +5,8 @@ ran and passed in that test's run, and a failing check removes its cell, so
 a stale docs/SUPPORT.md (the test compares) means either a regression or a
 new verification not yet committed.  The prose around the tables is fixed.
 """
+import os
+import sys
 
 ESTIMATORS = ("DecisionTreeClassifier", "DecisionTreeRegressor", "ExtraTreeClassifier", "ExtraTreeRegressor",
               "RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier", "ExtraTreesRegressor")
@@ -145,52 +147,55 @@ def render_notes(facts):
     return lines
 
 
-# Linear models, scalers and pipelines (issue 8, first part): fixed text, kept
-# by render() after the tree sections; tests/interop/test_linear.py is the evidence.
-LINEAR_SECTION = """## Linear models, scalers and pipelines (read and predict only)
+# Every other family is described by its own fragment, docs/support/*.md
+# (written with the tests that are its evidence), appended in file-name order
+# after this marker; `support_doc.py --update` re-renders that part alone.
+MARKER = "<!-- Below: docs/support/*.md in name order (support_doc.py --update). -->"
 
-brine predicts with these at every version whose files carry the fields below; it does
-not write them yet (`brine convert` fails with `BRINE_E_UNSUPPORTED`).
-tests/interop/test_linear.py compares every method sklearn 1.2.1 offers, on pickles of
-protocols 2-5 and joblib (zlib, lz4).
+VERBATIM_SECTION = """## Writing other estimators
 
-| Classes | Methods | Agreement with sklearn 1.2.1 |
-|---|---|---|
-| LinearRegression, Ridge, Lasso, ElasticNet, SGDRegressor, LinearSVR | predict | within 1e-9 relative (BLAS dot products) |
-| LogisticRegression (binary, multinomial, one-vs-rest), SGDClassifier (log_loss / modified_huber add probabilities), RidgeClassifier, Perceptron, LinearSVC | predict, decision_function, predict_proba, predict_log_proba where sklearn has them | labels exact; floats within 1e-9 relative |
-| StandardScaler, MinMaxScaler (clip), MaxAbsScaler, RobustScaler, Binarizer, Normalizer l1/max | transform | bit for bit |
-| Normalizer l2 | transform | within 1e-12 relative (numpy's einsum may add the squares in another order) |
-| Pipeline ('passthrough'/None steps) | the final step's methods; transform when every step has it | as its steps |
-
-Not yet: multilabel RidgeClassifier (`BRINE_E_UNSUPPORTED`), sparse inputs, and scaler
-files older than `n_features_in_` (sklearn < 1.0) for Normalizer and Binarizer, whose
-width nothing else records."""
+Estimators other than trees and forests are written back as the file holds them: the
+same object graph (classes, state keys in their order, arrays with their dtypes, Cython
+objects with their reconstructor arguments and checksums) at the file's own
+`_sklearn_version`, through any container (`brine convert`, `brine_model_save`). brine
+never re-targets them to another version's layout; `--sklearn-version` other than the
+file's own is refused (exit 2). The interop test of each family converts sklearn 1.2.1's
+files with every protocol and compressor and checks that sklearn 1.2.1 loads them and
+predicts as the original. For the version policy (`--strict-version`), these classes count
+as verified at 1.2.1 and at the versions of the real files their tests check."""
 
 
-# Gradient boosting (issue 9, first part): fixed text, kept by render() after
-# the linear section; tests/interop/test_ensembles.py is the evidence.
-ENSEMBLE_SECTION = """## Gradient boosting (read and predict only)
+def fragments():
+    here = os.path.dirname(os.path.abspath(__file__))
+    d = os.path.join(here, "..", "..", "docs", "support")
+    names = sorted(n for n in os.listdir(d) if n.endswith(".md")) if os.path.isdir(d) else []
+    out = []
+    for n in names:
+        with open(os.path.join(d, n), encoding="utf-8") as f:
+            out += [""] + f.read().rstrip("\n").split("\n")
+    return out
 
-brine predicts with GradientBoostingRegressor and GradientBoostingClassifier; it does not
-write them yet (`brine convert --sklearn-version` fails with `BRINE_E_UNSUPPORTED`).
-tests/interop/test_ensembles.py compares every method sklearn 1.2.1 offers, on pickles of
-protocols 2-5 and joblib (zlib, lz4); all agree bit for bit (float32 trees, float64 sums
-in stage order, `learning_rate * leaf` added as predict_stages adds it, libm exp/log).
 
-| Classes | Methods | Versions |
-|---|---|---|
-| GradientBoostingRegressor (squared_error, absolute_error, huber, quantile; ls, lad) | predict, apply | any (wild file 067 is sklearn 1.6.1) |
-| GradientBoostingClassifier (log_loss/deviance binary and multiclass, exponential) | predict, predict_proba, predict_log_proba, decision_function, apply | sklearn < 1.3 |
-
-init_ may be 'zero', a DummyRegressor (any strategy: its constant_) or a DummyClassifier
-with strategy prior, uniform or most_frequent; other init_ estimators are refused
-(`BRINE_E_UNSUPPORTED`). Classifiers written by sklearn >= 1.3 are refused: their
-probabilities go through the common loss module (links, softmax) whose arithmetic brine
-has not verified. Not yet: HistGradientBoosting, IsolationForest, Bagging, AdaBoost,
-Voting, Stacking."""
+def tail():
+    return [MARKER, ""] + VERBATIM_SECTION.split("\n") + fragments()
 
 
 def render(facts, expected, references):
     parts = [HEADER.rstrip("\n"), ""] + render_read(facts) + [""] + render_write(facts, expected, references) + \
-        [""] + render_notes(facts) + [""] + LINEAR_SECTION.split("\n") + [""] + ENSEMBLE_SECTION.split("\n")
+        [""] + render_notes(facts) + [""] + tail()
     return "\n".join(parts) + "\n"
+
+
+def update(path):
+    """Re-renders what follows MARKER in path from docs/support/*.md."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    head = text.split(MARKER)[0].rstrip("\n")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(head + "\n\n" + "\n".join(tail()) + "\n")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--update"]:
+        sys.exit("usage: support_doc.py --update   (re-renders docs/SUPPORT.md's fragments part)")
+    update(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "SUPPORT.md"))

@@ -189,6 +189,7 @@ def main():
     warnings.simplefilter("ignore")
     models = fit_models()
     checks = 0
+    written = []
     with common.TempDir(args.keep) as tmp:
         for name, model, X in models:
             xpath = os.path.join(tmp, name + ".x.npy")
@@ -207,6 +208,11 @@ def main():
                 else:
                     summary.ok()
             sname, path = "p4", os.path.join(tmp, "%s.p4" % name)
+            # written back verbatim: two containers per model, all of them over the models
+            k = len(written) % 2
+            written.append(common.written_back(brine, tmp, name, path, model, X[:50], list(ref), summary,
+                                               timeout=args.timeout,
+                                               targets=common.WRITE_BACK_TARGETS[2 * k:2 * k + 2]))
             # methods sklearn lacks are refused (exit 2, usage-level: a method this estimator has not)
             for meth in METHODS:
                 if meth in ref or hasattr(model, meth):
@@ -218,8 +224,8 @@ def main():
                 else:
                     summary.ok()
         wild = check_wild(np, brine, summary, tmp, args.timeout)
-    print("linear: %d models, %d checks; %d wild-file checks against numpy on their own arrays" % (
-        len(models), checks, wild))
+    print("linear: %d models, %d checks; %d files written back by brine equal in sklearn; "
+          "%d wild-file checks against numpy on their own arrays" % (len(models), checks, sum(written), wild))
     return summary.finish()
 
 
