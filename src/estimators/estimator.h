@@ -332,6 +332,8 @@ extern const be_family be_tree_family;
 extern const be_family be_forest_family;
 /* GradientBoostingClassifier / GradientBoostingRegressor (boosting.c). */
 extern const be_family be_gb_family;
+/* HistGradientBoostingClassifier / HistGradientBoostingRegressor (hist_gb.c). */
+extern const be_family be_hgb_family;
 
 /* ------------- linear models, scalers, pipelines (linear.c, preprocess.c, pipeline.c) */
 

@@ -12,6 +12,7 @@
 #define TREE(mod, cls, clf) {mod, cls, &be_tree_family, clf, NULL}
 #define FOREST(mod, cls, clf, kind) {mod, cls, &be_forest_family, clf, kind}
 #define GB(mod, cls, clf) {mod, cls, &be_gb_family, clf, NULL}
+#define HGB(mod, cls, clf) {mod, cls, &be_hgb_family, clf, NULL}
 #define KMEANS(mod, cls) {mod, cls, &be_kmeans_family, 0, NULL}
 #define DECOMP(mod, cls) {mod, cls, &be_decomposition_family, 0, NULL}
 #define MLP(mod, cls, clf) {mod, cls, &be_mlp_family, clf, NULL}
@@ -34,6 +35,8 @@ static const be_class classes[] = {
     FOREST("sklearn.ensemble._forest", "RandomForestRegressor", 0, "DecisionTree"),
     GB("sklearn.ensemble._gb", "GradientBoostingClassifier", 1),
     GB("sklearn.ensemble._gb", "GradientBoostingRegressor", 0),
+    HGB("sklearn.ensemble._hist_gradient_boosting.gradient_boosting", "HistGradientBoostingClassifier", 1),
+    HGB("sklearn.ensemble._hist_gradient_boosting.gradient_boosting", "HistGradientBoostingRegressor", 0),
     FOREST("sklearn.ensemble.forest", "ExtraTreesClassifier", 1, "ExtraTree"),
     FOREST("sklearn.ensemble.forest", "ExtraTreesRegressor", 0, "ExtraTree"),
     FOREST("sklearn.ensemble.forest", "RandomForestClassifier", 1, "DecisionTree"),
