@@ -419,7 +419,9 @@ typedef enum brine_label_kind {
     BRINE_LABEL_INT = 0,   /* an integer: `i` */
     BRINE_LABEL_FLOAT = 1, /* a float: `f` */
     BRINE_LABEL_STR = 2,   /* text: `s`, `len` bytes of UTF-8 (NUL-terminated) */
-    BRINE_LABEL_BOOL = 3   /* a bool: `i` is 0 or 1 */
+    BRINE_LABEL_BOOL = 3,  /* a bool: `i` is 0 or 1 */
+    BRINE_LABEL_NONE = 4   /* Python's None (inverse_transform of an unknown
+                              category); only in brine_prediction.labels */
 } brine_label_kind;
 
 typedef struct brine_label {
@@ -444,14 +446,17 @@ typedef enum brine_method {
     BRINE_METHOD_DECISION_FUNCTION = 3, /* decision values (float64 columns) */
     BRINE_METHOD_PREDICT_LOG_PROBA = 4, /* log of predict_proba */
     BRINE_METHOD_SCORE_SAMPLES = 5,     /* one score per row (outlier detectors, density models) */
-    BRINE_METHOD_TRANSFORM = 6          /* transformed features (scalers, encoders, decompositions) */
+    BRINE_METHOD_TRANSFORM = 6,         /* transformed features (scalers, encoders, decompositions) */
+    BRINE_METHOD_INVERSE_TRANSFORM = 7  /* encoders: the categories or labels back
+                                           (brine_prediction.labels) */
 } brine_method;
 
 /* 1 when the model has the method, as the sklearn estimator has it. */
 int brine_model_has_method(const brine_model *model, brine_method method);
 
 /* "predict", "predict_proba", "apply", "decision_function",
- * "predict_log_proba", "score_samples", "transform"; NULL for other values. */
+ * "predict_log_proba", "score_samples", "transform", "inverse_transform";
+ * NULL for other values. */
 const char *brine_method_name(brine_method method);
 /* Parses a method name; BRINE_E_ARGUMENT for unknown names. */
 brine_status brine_method_parse(brine_method *out, const char *name, brine_error *err);
@@ -463,13 +468,18 @@ brine_status brine_method_parse(brine_method *out, const char *name, brine_error
  *    regressors, one column per output.
  *  - `indices` (int64): PREDICT of classifiers, one column per output
  *    holding the index of the predicted label in brine_model_classes(output);
- *    APPLY, one column per tree holding the leaf's node index. */
+ *    APPLY, one column per tree holding the leaf's node index.
+ *  - `labels`: INVERSE_TRANSFORM of encoders (LabelEncoder, OrdinalEncoder,
+ *    OneHotEncoder), one label per cell as sklearn's object array holds it:
+ *    strings borrowed from the model (valid while it lives), numbers, and
+ *    BRINE_LABEL_NONE where sklearn gives None (an unknown category). */
 typedef struct brine_prediction {
     brine_method method;
     size_t n_rows;
     size_t n_columns;
     double *values;   /* NULL unless the method gives floats */
     int64_t *indices; /* NULL unless the method gives indices */
+    brine_label *labels; /* NULL unless the method gives labels */
 } brine_prediction;
 
 /* Runs `method` on X: n_rows rows of n_cols doubles, row-major.  As sklearn
@@ -483,6 +493,31 @@ typedef struct brine_prediction {
  * the caller's, released with brine_prediction_free; on failure *out is NULL. */
 brine_status brine_model_predict(brine_prediction **out, const brine_model *model, brine_method method,
                                  const double *X, size_t n_rows, size_t n_cols, brine_error *err);
+
+/* 1 when the model reads text: its input (or its first step's, or one of a
+ * ColumnTransformer's transformers') holds strings, as encoders fitted on
+ * str categories, imputers of object columns and text vectorizers do.
+ * Such a model takes its rows as cells (brine_model_predict_cells); given
+ * only numbers (brine_predict) it sees them as numbers, which match no str
+ * category. */
+int brine_model_takes_text(const brine_model *model);
+
+/* Runs `method` on n_rows rows of n_cols cells given as text: row-major
+ * UTF-8 strings, NULL for a missing value, borrowed for the call.  As in
+ * CONVENTIONS' CSV rule, "", "nan", "NaN" and "NA" are missing too; every
+ * other cell is a number (strtod syntax, surrounding blanks allowed) or a
+ * string.  col_names (n_cols names, or NULL) are the columns' names: when
+ * both they and the model's feature_names_in_ exist, columns are matched
+ * by name, in any order (a missing or unknown name: BRINE_E_ARGUMENT
+ * naming it); otherwise they are taken in order and n_cols must equal
+ * brine_model_n_features_in.  A model that does not take text
+ * (brine_model_takes_text) gets the cells as numbers: a cell that is
+ * neither a number nor missing is BRINE_E_ARGUMENT naming its row and
+ * column (0-based).  Other checks and failures as brine_model_predict.
+ * On success *out is the caller's (brine_prediction_free). */
+brine_status brine_model_predict_cells(brine_prediction **out, const brine_model *model, brine_method method,
+                                       const char *const *cells, size_t n_rows, size_t n_cols,
+                                       const char *const *col_names, brine_error *err);
 
 /* Releases a prediction.  NULL is ignored. */
 void brine_prediction_free(brine_prediction *prediction);

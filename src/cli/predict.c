@@ -21,7 +21,7 @@
 #include "pickle/text.h"
 
 static const char help[] =
-    "usage: brine predict MODEL INPUT [--method M] [-o FILE]\n"
+    "usage: brine predict MODEL INPUT [--method M] [-o FILE] [--lines] [--no-header]\n"
     "                     [--trust MODULE:QUALNAME]... [--trust-file FILE]\n"
     "\n"
     "Runs a fitted scikit-learn model (pickle or joblib, any version) on INPUT and\n"
@@ -32,12 +32,18 @@ static const char help[] =
     "array is one sample) or CSV (RFC 4180; '-' reads stdin).  A CSV's first row\n"
     "is a header when a cell in it is neither a number nor a missing marker; with\n"
     "a header and a model fitted on named columns, columns are matched by name in\n"
-    "any order.  Empty cells, nan, NaN and NA are missing values.\n"
+    "any order.  Empty cells, nan, NaN and NA are missing values.  Models that read\n"
+    "text (encoders of str categories, column transformers, vectorizers) take the\n"
+    "cells as text: other cells are numbers.\n"
     "\n"
     "  --method M        predict (default; transform for estimators without predict),\n"
     "                    predict_proba, predict_log_proba, decision_function,\n"
-    "                    score_samples, transform, apply (the leaf index per tree):\n"
-    "                    whichever the estimator has, as in sklearn\n"
+    "                    score_samples, transform, inverse_transform (encoders:\n"
+    "                    categories back from codes), apply (the leaf index per\n"
+    "                    tree): whichever the estimator has, as in sklearn\n"
+    "  --lines           text models: every line of INPUT is one document (one\n"
+    "                    cell, verbatim), no CSV quoting, no header\n"
+    "  --no-header       the CSV's first row is data even when it holds text\n"
     "  -o, --output F    write to F instead of stdout; F ending in .npy gives NumPy\n"
     "                    format (labels keep their dtype, strings become a U array)\n"
     "  --threads N       threads over blocks of rows (default: one per CPU; the\n"
@@ -95,8 +101,9 @@ static const char *bad_value(const brine_model *m, double v) {
 
 /* Which CSV column feeds each model feature: by header name when both
  * sides have names, else in order (and the widths must agree). */
-static int map_columns(const char *path, const brine_model *m, const bi_csv *c, int header, size_t *col_of) {
-    size_t nf = brine_model_n_features_in(m), nn = brine_model_n_feature_names(m);
+static int map_columns(const char *path, const brine_model *m, const bi_csv *c, int header, size_t nf, int by_name,
+                       size_t *col_of) {
+    size_t nn = by_name ? brine_model_n_feature_names(m) : 0;
     if (!header || !nn) {
         if (c->n_cols != nf)
             return cli_fail(cmd, path, "%zu columns, but the model expects %zu features", c->n_cols, nf);
@@ -144,7 +151,8 @@ static int csv_values(const char *path, const brine_model *m, const bi_csv *c, i
     return 0;
 }
 
-static int read_csv(const char *path, const brine_model *m, const uint8_t *data, size_t size, matrix *out) {
+static int read_csv(const char *path, const brine_model *m, brine_method method, const uint8_t *data, size_t size,
+                    int no_header, matrix *out) {
     bi_csv c;
     brine_error err;
     brine_error_clear(&err);
@@ -154,12 +162,12 @@ static int read_csv(const char *path, const brine_model *m, const uint8_t *data,
         rc = cli_report(cmd, path, &err);
         goto done;
     }
-    int header = c.n_rows > 0 && cli_row_is_header(&c);
+    int header = !no_header && c.n_rows > 0 && cli_row_is_header(&c);
     if (c.n_rows <= (size_t)header) {
         rc = cli_fail(cmd, path, header ? "a header but no data rows" : "no data rows");
         goto done;
     }
-    out->n_cols = brine_model_n_features_in(m);
+    out->n_cols = be_input_width(m, method);
     out->n_rows = c.n_rows - (size_t)header;
     col_of = calloc(out->n_cols + 1, sizeof *col_of);
     out->x = malloc((out->n_rows * out->n_cols + 1) * sizeof *out->x);
@@ -167,12 +175,79 @@ static int read_csv(const char *path, const brine_model *m, const uint8_t *data,
         rc = cli_fail(cmd, path, "out of memory for %zu rows", out->n_rows);
         goto done;
     }
-    rc = map_columns(path, m, &c, header, col_of);
+    rc = map_columns(path, m, &c, header, out->n_cols, method != BRINE_METHOD_INVERSE_TRANSFORM, col_of);
     if (!rc) rc = csv_values(path, m, &c, header, col_of, out);
 done:
     free(col_of);
     bi_csv_free(&c);
     return rc;
+}
+
+/* A model that reads text: the CSV's cells in the model's column order,
+ * handed over as text (brine_model_predict_cells). */
+typedef struct cells {
+    bi_csv csv;
+    const char **cell; /* n_rows * n_cols, borrowed from csv */
+    size_t n_rows, n_cols;
+    char *lines;       /* --lines: a copy of the input, one NUL-ended line each */
+} cells;
+
+static int read_text_csv(const char *path, const brine_model *m, const uint8_t *data, size_t size, int no_header,
+                         cells *out) {
+    brine_error err;
+    brine_error_clear(&err);
+    size_t *col_of = NULL;
+    int rc = 0;
+    if (bi_csv_parse(&out->csv, data, size, NULL, &err)) return cli_report(cmd, path, &err);
+    const bi_csv *c = &out->csv;
+    int header = !no_header && c->n_rows > 0 && cli_row_is_header(c);
+    if (c->n_rows <= (size_t)header)
+        return cli_fail(cmd, path, header ? "a header but no data rows" : "no data rows");
+    out->n_cols = brine_model_n_features_in(m);
+    out->n_rows = c->n_rows - (size_t)header;
+    col_of = calloc(out->n_cols + 1, sizeof *col_of);
+    out->cell = malloc((out->n_rows * out->n_cols + 1) * sizeof *out->cell);
+    if (!col_of || !out->cell) rc = cli_fail(cmd, path, "out of memory for %zu rows", out->n_rows);
+    if (!rc) rc = map_columns(path, m, c, header, out->n_cols, 1, col_of);
+    for (size_t r = 0; !rc && r < out->n_rows; r++)
+        for (size_t j = 0; j < out->n_cols; j++) out->cell[r * out->n_cols + j] = bi_csv_cell(c, r + (size_t)header, col_of[j], NULL);
+    free(col_of);
+    return rc;
+}
+
+/* --lines: one document per line (LF or CRLF ends it; a last line without
+ * an end counts). */
+static int read_lines(const char *path, const brine_model *m, const uint8_t *data, size_t size, cells *out) {
+    if (brine_model_n_features_in(m) != 1)
+        return cli_fail(cmd, path, "--lines gives one column, but the model expects %zu features",
+                        brine_model_n_features_in(m));
+    size_t n = 0;
+    for (size_t k = 0; k < size; k++) n += data[k] == '\n';
+    n += size && data[size - 1] != '\n';
+    out->lines = malloc(size + 1);
+    out->cell = malloc((n + 1) * sizeof *out->cell);
+    if (!out->lines || !out->cell) return cli_fail(cmd, path, "out of memory for %zu lines", n);
+    memcpy(out->lines, data, size);
+    out->lines[size] = '\0';
+    size_t start = 0, r = 0;
+    for (size_t k = 0; k <= size && r < n; k++) {
+        if (k < size && data[k] != '\n') continue;
+        size_t end = k;
+        if (end > start && out->lines[end - 1] == '\r') end--;
+        out->lines[end] = '\0';
+        out->cell[r++] = out->lines + start;
+        start = k + 1;
+    }
+    if (!n) return cli_fail(cmd, path, "no lines");
+    out->n_rows = n;
+    out->n_cols = 1;
+    return 0;
+}
+
+static void cells_free(cells *c) {
+    if (!c->lines) bi_csv_free(&c->csv);
+    free(c->cell);
+    free(c->lines);
 }
 
 /* IEEE half precision to double (exact). */
@@ -198,7 +273,8 @@ static int npy_item(const bv_dtype *dt, const uint8_t *p, double *out) {
     return (dt->kind == 'f' || dt->kind == 'i' || dt->kind == 'u' || dt->kind == 'b') && be_item_double(dt, p, out);
 }
 
-static int read_npy(const char *path, const brine_model *m, const uint8_t *data, size_t size, matrix *out) {
+static int read_npy(const char *path, const brine_model *m, brine_method method, const uint8_t *data, size_t size,
+                    matrix *out) {
     bp_arena a;
     bp_arena_init(&a, 0);
     brine_error err;
@@ -211,7 +287,7 @@ static int read_npy(const char *path, const brine_model *m, const uint8_t *data,
     }
     const bv_array *ar = arr->u.arr;
     const bv_dtype *dt = ar->dtype->u.dt;
-    size_t nf = brine_model_n_features_in(m);
+    size_t nf = be_input_width(m, method);
     if (ar->ndim != 1 && ar->ndim != 2) {
         rc = cli_fail(cmd, path, "a %d-dimensional array; expected 1 (one sample) or 2 dimensions", ar->ndim);
         goto done;
@@ -273,6 +349,7 @@ static void csv_label(bi_buf *b, const brine_label *l) {
     case BRINE_LABEL_BOOL: snprintf(t, sizeof t, "%s", l->i ? "True" : "False"); break;
     case BRINE_LABEL_FLOAT: csv_float(b, l->f); return;
     case BRINE_LABEL_STR: csv_text(b, l->s, l->len); return;
+    case BRINE_LABEL_NONE: return; /* None: an empty cell, which reads back as missing */
     }
     bi_buf_put(b, t, strlen(t));
 }
@@ -285,6 +362,8 @@ static void write_csv(bi_buf *b, const brine_model *m, const brine_prediction *p
             if (j) bi_buf_byte(b, ',');
             if (p->values) {
                 csv_float(b, p->values[i]);
+            } else if (p->labels) {
+                csv_label(b, &p->labels[i]);
             } else if (labels) {
                 csv_label(b, &brine_model_classes(m, j, NULL)[p->indices[i]]);
             } else {
@@ -352,6 +431,27 @@ static void put_label(uint8_t *p, char kind, size_t itemsize, const brine_label 
     }
 }
 
+/* The .npy dtype of a table of labels: U for text, i8, f8 or b1; 0 when
+ * they mix kinds (ints with floats give f8) or hold None. */
+static int cell_label_dtype(const brine_prediction *p, char *kind, size_t *itemsize) {
+    int kinds = 0;
+    size_t width = 4;
+    for (size_t i = 0; i < p->n_rows * p->n_columns; i++) {
+        const brine_label *l = &p->labels[i];
+        kinds |= 1 << l->kind;
+        size_t cps = 0;
+        for (size_t q = 0; l->kind == BRINE_LABEL_STR && q < l->len; q++) cps += ((uint8_t)l->s[q] & 0xc0) != 0x80;
+        if (4 * cps > width) width = 4 * cps;
+    }
+    *itemsize = 8;
+    if (kinds == 1 << BRINE_LABEL_STR) *kind = 'U', *itemsize = width;
+    else if (kinds == 1 << BRINE_LABEL_INT) *kind = 'i';
+    else if (kinds == 1 << BRINE_LABEL_BOOL) *kind = 'b', *itemsize = 1;
+    else if (kinds && !(kinds & ~((1 << BRINE_LABEL_FLOAT) | (1 << BRINE_LABEL_INT)))) *kind = 'f';
+    else return 0;
+    return 1;
+}
+
 static brine_status npy_array(bp_arena *a, bv **arr, char kind, size_t itemsize, size_t rows, size_t cols, int ndim,
                               const void *data, brine_error *err) {
     bv *dt = bn_dtype_simple(a, kind, itemsize, itemsize == 1 ? '|' : '<');
@@ -376,7 +476,22 @@ static int write_npy(bi_buf *b, const char *path, const brine_model *m, const br
     brine_status st;
     if (p->values) {
         st = npy_array(&a, &arr, 'f', 8, p->n_rows, p->n_columns, ndim, p->values, &err);
-    } else if (p->method == BRINE_METHOD_APPLY) {
+    } else if (p->labels) {
+        char kind;
+        size_t size;
+        if (!cell_label_dtype(p, &kind, &size)) {
+            rc = cli_fail(cmd, path, "the output mixes kinds of values (or holds None), which brine writes to .npy "
+                                     "only as one dtype; write CSV instead");
+            goto done;
+        }
+        items = calloc(p->n_rows * p->n_columns * size + 1, 1);
+        if (!items) {
+            rc = cli_fail(cmd, path, "out of memory");
+            goto done;
+        }
+        for (size_t i = 0; i < p->n_rows * p->n_columns; i++) put_label(items + i * size, kind, size, &p->labels[i]);
+        st = npy_array(&a, &arr, kind, size, p->n_rows, p->n_columns, ndim, items, &err);
+    } else if (p->method == BRINE_METHOD_APPLY || p->method == BRINE_METHOD_TRANSFORM) {
         st = npy_array(&a, &arr, 'i', 8, p->n_rows, p->n_columns, ndim, p->indices, &err);
     } else {
         char kind;
@@ -433,6 +548,7 @@ typedef struct options {
     brine_method method;
     int method_given; /* --method; else predict, or transform for estimators without predict */
     int threads; /* --threads; 0: one per CPU */
+    int lines, no_header; /* --lines, --no-header */
     cli_trust trust;
     int strict_version;
 } options;
@@ -444,6 +560,7 @@ static int parse_options(int argc, char **argv, options *o) {
         {"trust", required_argument, 0, 't'},     {"trust-file", required_argument, 0, 'T'},
         {"key", required_argument, 0, 'k'},       {"require-signature", required_argument, 0, 'P'},
         {"help", no_argument, 0, 'h'},            {"strict-version", no_argument, 0, 'S'},
+        {"lines", no_argument, 0, 'L'},           {"no-header", no_argument, 0, 'H'},
         {0, 0, 0, 0},
     };
     int c, rc = 0;
@@ -468,6 +585,8 @@ static int parse_options(int argc, char **argv, options *o) {
         case 'k': o->key = optarg; break;
         case 'P': o->pubkey = optarg; break;
         case 'S': o->strict_version = 1; break;
+        case 'L': o->lines = 1; break;
+        case 'H': o->no_header = 1; break;
         case 't': rc = cli_trust_add(&o->trust, optarg, cmd); break;
         case 'T': rc = cli_trust_file(&o->trust, optarg, cmd); break;
         case 'h': fputs(help, stdout); return -1;
@@ -490,22 +609,41 @@ static int run(options *o, const brine_model *m) {
         return cli_fail(cmd, o->model, "%s is a regressor; it has no predict_proba", brine_model_class(m));
     if (!brine_model_has_method(m, o->method))
         return cli_fail(cmd, o->model, "%s has no %s", brine_model_class(m), brine_method_name(o->method));
+    if (o->lines && !brine_model_takes_text(m))
+        return cli_fail(cmd, o->model, "--lines is for models that read text; %s takes numbers", brine_model_class(m));
     bi_input in = {0};
     matrix x = {0};
+    cells tc = {0};
     brine_prediction *p = NULL;
-    int rc = cli_read_input(cmd, o->input, &in);
-    if (!rc && in.size >= 6 && !memcmp(in.data, "\x93NUMPY", 6)) rc = read_npy(o->input, m, in.data, in.size, &x);
-    else if (!rc) rc = read_csv(o->input, m, in.data, in.size, &x);
+    int rc = cli_read_input(cmd, o->input, &in), text = 0;
+    if (!rc && o->lines) rc = read_lines(o->input, m, in.data, in.size, &tc), text = 1;
+    else if (!rc && in.size >= 6 && !memcmp(in.data, "\x93NUMPY", 6)) rc = read_npy(o->input, m, o->method, in.data, in.size, &x);
+    else if (!rc && brine_model_takes_text(m) && o->method != BRINE_METHOD_INVERSE_TRANSFORM) rc = read_text_csv(o->input, m, in.data, in.size, o->no_header, &tc), text = 1;
+    else if (!rc) rc = read_csv(o->input, m, o->method, in.data, in.size, o->no_header, &x);
     brine_error err;
     brine_error_clear(&err);
     brine_predict_options po = BRINE_PREDICT_OPTIONS_INIT;
     po.n_threads = o->threads ? o->threads : BRINE_THREADS_ALL;
-    if (!rc && brine_predict(&p, m, o->method, x.x, BRINE_DTYPE_FLOAT64, x.n_rows, x.n_cols, &po, &err)) {
+    brine_status st = BRINE_OK;
+    if (!rc && o->lines) {
+        /* documents verbatim: no missing markers, numbers not parsed */
+        double *xd = malloc((tc.n_rows + 1) * sizeof *xd);
+        for (size_t r = 0; xd && r < tc.n_rows; r++) xd[r] = NAN;
+        be_input bi = {NULL, xd, tc.n_rows, 1, 1, 0, tc.cell, NULL};
+        st = xd ? be_predict_input(&p, m, o->method, &bi, &err) : bi_fail(&err, BRINE_E_NOMEM, -1, "out of memory");
+        free(xd);
+    } else if (!rc && text) {
+        st = brine_model_predict_cells(&p, m, o->method, tc.cell, tc.n_rows, tc.n_cols, NULL, &err);
+    } else if (!rc) {
+        st = brine_predict(&p, m, o->method, x.x, BRINE_DTYPE_FLOAT64, x.n_rows, x.n_cols, &po, &err);
+    }
+    if (!rc && st) {
         cli_report(cmd, o->input, &err);
         rc = EXIT_ERROR; /* the input was checked above; what is left is not a usage error */
     }
     if (!rc) rc = write_output(o->output, m, p);
     brine_prediction_free(p);
+    if (text) cells_free(&tc);
     free(x.x);
     bi_input_release(&in);
     return rc;

@@ -101,6 +101,10 @@ struct brine_model {
     brine_model **subs;
     size_t n_subs;
     int depth;
+    int takes_text;             /* reads text cells (brine_model_takes_text); set by its family */
+    int text_out;               /* transform gives labels (imputers of object columns) */
+    int int_out;                /* transform gives int64 indices (LabelEncoder) */
+    size_t inverse_width;       /* INVERSE_TRANSFORM's input width; 0: n_features_in */
     /* Families written back verbatim (be_family.save NULL): a copy of the
      * estimator object as the file held it (the root model only). */
     const bv *original;
@@ -471,6 +475,39 @@ const char *be_class_module(const char *cls);
 /* 1 when the model holds any oob_* attribute to write back. */
 int be_has_oob(const brine_model *m);
 
+/* ------------------- text input, encoders, composition (model.c, encoders.c) */
+
+/* Families whose INVERSE_TRANSFORM fills brine_prediction.labels. */
+enum { BE_FAM_INVERSE_LABELS = 0x100 };
+
+/* CONVENTIONS' missing markers: NULL, "", "nan", "NaN", "NA" (blanks
+ * around ignored). */
+int be_cell_missing(const char *s);
+/* A cell as a number: 1 and *out for numbers (NaN for missing markers),
+ * 0 for other text. */
+int be_cell_number(const char *s, double *out);
+/* The input width method takes: inverse_width for INVERSE_TRANSFORM when
+ * set, else n_features_in. */
+size_t be_input_width(const brine_model *m, brine_method method);
+/* Whether method fills brine_prediction.labels: INVERSE_TRANSFORM of
+ * BE_FAM_INVERSE_LABELS families, TRANSFORM of models with text_out. */
+int be_method_gives_labels(const brine_model *m, brine_method method);
+/* Runs method of m on in, whose text (when not NULL) and xd hold the same
+ * cells: models that take text get both; others get xd, after a check
+ * that no cell is text (BRINE_E_ARGUMENT naming row and column).  *out as
+ * brine_predict.  The hand-off used by pipelines and column transformers. */
+brine_status be_predict_input(brine_prediction **out, const brine_model *m, brine_method method, const be_input *in,
+                              brine_error *err);
+
+/* OneHotEncoder, OrdinalEncoder, LabelEncoder (encoders.c). */
+extern const be_family be_encoder_family;
+/* ColumnTransformer, FeatureUnion (encoders.c). */
+extern const be_family be_compose_family;
+/* SimpleImputer (encoders.c). */
+extern const be_family be_impute_family;
+/* PolynomialFeatures, FunctionTransformer without a function (preprocess.c). */
+extern const be_family be_shape_family;
+
 /* ------------- clustering, decomposition, neural networks (cluster.c, mlp.c) */
 
 /* KMeans, MiniBatchKMeans: predict (labels 0 .. k-1 as classes), transform. */
@@ -492,5 +529,62 @@ extern const be_family be_svm_family;
 extern const be_family be_search_family;
 /* OneVsRestClassifier (binary and multiclass targets). */
 extern const be_family be_ovr_family;
+
+
+/* Rows in CSR form, malloc-owned (be_csr_free).  Row r's values are
+ * data[indptr[r] .. indptr[r + 1]) in columns indices[...], in storage
+ * order (which sklearn's sums follow; not always ascending). */
+typedef struct be_csr {
+    size_t rows, cols, nnz;
+    size_t *indptr;    /* rows + 1 */
+    uint32_t *indices; /* nnz, each < cols */
+    double *data;      /* nnz */
+    int f32;           /* the values are float32 ones (a float32 dtype), widened */
+} be_csr;
+
+void be_csr_free(be_csr *x);
+/* The rows densified into out[rows * cols]. */
+void be_csr_dense(const be_csr *x, double *out);
+/* out[r * k + c] = sum over row r's stored values, in storage order, of
+ * value * w[col * k + c], from 0.0: scipy's csr @ dense (csr_matvecs), as
+ * safe_sparse_dot(X, W) gives it for W of shape (cols, k) in C order. */
+void be_csr_dot(const be_csr *x, const double *w, size_t k, double *out);
+/* CountVectorizer, TfidfVectorizer (text documents), TfidfTransformer. */
+extern const be_family be_text_family;
+/* 1 when m's transform gives CSR rows (be_transform_csr). */
+int be_gives_csr(const brine_model *m);
+/* m's transform of in (documents in in->text, or TfidfTransformer's
+ * numbers in in->xd) as CSR rows into *out. */
+brine_status be_transform_csr(const brine_model *m, const be_input *in, be_csr *out, brine_error *err);
+/* A TfidfTransformer m applied to x in place (x: the step before's rows). */
+brine_status be_csr_transform(const brine_model *m, be_csr *x, brine_error *err);
+/* Runs method of m on CSR rows: linear models and TfidfTransformer take
+ * them sparse; any other estimator gets them densified (float64) through
+ * brine_predict.  *out as brine_predict's. */
+brine_status be_predict_csr(brine_prediction **out, const brine_model *m, brine_method method, const be_csr *x,
+                            int n_threads, brine_error *err);
+/* Linear models on CSR rows (linear.c): out sized as be_output_columns. */
+brine_status be_linear_predict_csr(const brine_model *m, brine_method method, const be_csr *x, brine_prediction *out,
+                                   brine_error *err);
+
+/* ------------- meta-ensembles (ensemble.c) */
+
+/* IsolationForest: score_samples, decision_function, predict (-1 / 1 as classes). */
+extern const be_family be_iforest_family;
+/* AdaBoostClassifier (SAMME, SAMME.R) and AdaBoostRegressor. */
+extern const be_family be_adaboost_family;
+/* BaggingClassifier, BaggingRegressor (feature subsets). */
+extern const be_family be_bagging_family;
+/* VotingClassifier (hard, soft), VotingRegressor. */
+extern const be_family be_voting_family;
+/* StackingClassifier, StackingRegressor. */
+extern const be_family be_stacking_family;
+
+/* ------------- neighbours and naive Bayes (neighbors.c, naive_bayes.c) */
+
+/* KNeighborsClassifier, KNeighborsRegressor, NearestCentroid. */
+extern const be_family be_neighbors_family;
+/* GaussianNB, MultinomialNB, ComplementNB, BernoulliNB, CategoricalNB. */
+extern const be_family be_nb_family;
 
 #endif

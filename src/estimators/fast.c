@@ -388,8 +388,20 @@ static void *work(void *arg) {
 
 /* ------------------------------------------------------------- threads */
 
+static brine_status engine_run(const brine_model *m, brine_method method, const be_input *in, be_tree *const *trees,
+                               size_t n, int forest, brine_prediction *out, brine_error *err);
+
+/* predict_log_proba is sklearn's np.log(predict_proba(X)) (-inf for 0). */
 brine_status be_engine_run(const brine_model *m, brine_method method, const be_input *in, be_tree *const *trees,
                            size_t n, int forest, brine_prediction *out, brine_error *err) {
+    if (method != BRINE_METHOD_PREDICT_LOG_PROBA) return engine_run(m, method, in, trees, n, forest, out, err);
+    brine_status st = engine_run(m, BRINE_METHOD_PREDICT_PROBA, in, trees, n, forest, out, err);
+    for (size_t i = 0; !st && i < out->n_rows * out->n_columns; i++) out->values[i] = log(out->values[i]);
+    return st;
+}
+
+static brine_status engine_run(const brine_model *m, brine_method method, const be_input *in, be_tree *const *trees,
+                               size_t n, int forest, brine_prediction *out, brine_error *err) {
     /* Threads get equal shares of at least MIN_SHARE rows, cut in blocks. */
     size_t nt = in->n_threads > 1 ? (size_t)in->n_threads : 1;
     if (nt > (in->n_rows + MIN_SHARE - 1) / MIN_SHARE) nt = (in->n_rows + MIN_SHARE - 1) / MIN_SHARE;

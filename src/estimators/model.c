@@ -642,6 +642,7 @@ size_t be_default_columns(const brine_model *m, brine_method method) {
     case BRINE_METHOD_PREDICT:
         return m->n_outputs;
     case BRINE_METHOD_PREDICT_PROBA:
+    case BRINE_METHOD_PREDICT_LOG_PROBA:
         if (!m->cls->classifier) return BE_NO_METHOD;
         for (size_t k = 0; m->classes && k < m->n_outputs; k++) cols += m->classes[k].n;
         return cols;

@@ -4,13 +4,17 @@
  * skipped.  Rows go through the intermediate steps' transform in float64
  * and then to the final step's method through brine_predict, so a final
  * tree or forest converts them to float32 as sklearn does.  The pipeline's
- * n_features_in_ and feature names are its first estimator's. */
+ * n_features_in_ and feature names are its first estimator's.  Text cells
+ * go to the first step (be_predict_input); a step whose transform gives
+ * labels (an imputer of str columns) hands them on as text cells. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "estimators/estimator.h"
 #include "io/error.h"
+#include "pickle/text.h"
 
 enum { PIPE_MAX_DEPTH = 8 }; /* pipelines inside pipelines */
 
@@ -73,6 +77,13 @@ static brine_status pipe_load(brine_model *m, const bv *state, brine_error *err)
     }
     if (m->n_features_in < 1) return be_fail(err, m, "has no estimator among its steps");
     p->width_out = width;
+    const brine_model *first = NULL, *final = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (p->steps[i] && !first) first = p->steps[i];
+        if (p->steps[i]) final = p->steps[i];
+    }
+    m->takes_text = brine_model_takes_text(first);
+    m->text_out = final->text_out && be_output_columns(final, BRINE_METHOD_TRANSFORM) != BE_NO_METHOD;
     const brine_model *last = p->steps[n - 1];
     be_class *cls = be_alloc(m, 1, sizeof *cls);
     if (!cls) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
@@ -89,38 +100,105 @@ static brine_status pipe_load(brine_model *m, const bv *state, brine_error *err)
 static size_t pipe_columns(const brine_model *m, brine_method method) {
     const pipe_model *p = m->impl;
     const brine_model *last = p->steps[p->n - 1];
-    if (method == BRINE_METHOD_APPLY) return BE_NO_METHOD;
+    if (method == BRINE_METHOD_APPLY || method == BRINE_METHOD_INVERSE_TRANSFORM) return BE_NO_METHOD;
     if (!last) return method == BRINE_METHOD_TRANSFORM ? p->width_out : BE_NO_METHOD;
     return be_output_columns(last, method);
+}
+
+/* What a step's labels give the next step: text cells (numbers in
+ * repr, None and NaN missing) and those cells as numbers.  *text, *xd
+ * and *buf are the caller's to free. */
+static brine_status labels_input(const brine_prediction *p, const char ***text, double **xd, char **buf,
+                                 brine_error *err) {
+    size_t cells = p->n_rows * p->n_columns;
+    *text = malloc((cells + 1) * sizeof **text);
+    *xd = malloc((cells + 1) * sizeof **xd);
+    *buf = malloc(cells * 32 + 1);
+    if (!*text || !*xd || !*buf) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu rows", p->n_rows);
+    for (size_t i = 0; i < cells; i++) {
+        const brine_label *l = &p->labels[i];
+        char *b = *buf + 32 * i;
+        double v = NAN;
+        switch (l->kind) {
+        case BRINE_LABEL_STR: (*text)[i] = l->s; break;
+        case BRINE_LABEL_NONE: (*text)[i] = NULL; break;
+        case BRINE_LABEL_FLOAT: v = l->f; break;
+        default: v = (double)l->i; break;
+        }
+        if (l->kind == BRINE_LABEL_FLOAT || l->kind == BRINE_LABEL_INT || l->kind == BRINE_LABEL_BOOL) {
+            bp_float_repr(v, b, 32);
+            (*text)[i] = isnan(v) ? NULL : b;
+        }
+        if (l->kind == BRINE_LABEL_STR && !be_cell_number(l->s, &v)) v = NAN;
+        (*xd)[i] = v;
+    }
+    return BRINE_OK;
 }
 
 static brine_status pipe_predict(const brine_model *m, brine_method method, const be_input *in,
                                  brine_prediction *out, brine_error *err) {
     const pipe_model *p = m->impl;
-    brine_predict_options po = BRINE_PREDICT_OPTIONS_INIT;
-    po.n_threads = in->n_threads;
-    po.reference = in->reference;
-    const double *cur = in->xd;
-    size_t cols = in->n_cols;
+    be_input cur = *in;
+    cur.x = NULL;
     brine_prediction *held = NULL, *next = NULL;
-    brine_status st = BRINE_OK;
+    /* Text handed on between steps lives to the end: a later step's labels
+     * may point into an earlier hand-off. */
+    void **keep = calloc(3 * p->n + 1, sizeof *keep);
+    size_t *keep_size = calloc(3 * p->n + 1, sizeof *keep_size);
+    size_t n_keep = 0;
+    const char **text = NULL;
+    double *xd = NULL;
+    char *buf = NULL;
+    brine_status st = keep && keep_size ? BRINE_OK : bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
     for (size_t i = 0; i < p->n && !st; i++) {
         const brine_model *s = p->steps[i];
         if (!s) continue;
         brine_method mm = i + 1 < p->n ? BRINE_METHOD_TRANSFORM : method;
-        st = brine_predict(&next, s, mm, cur, BRINE_DTYPE_FLOAT64, in->n_rows, cols, &po, err);
+        st = be_predict_input(&next, s, mm, &cur, err);
+        if (st) break;
         brine_prediction_free(held);
         held = next;
         next = NULL;
-        if (!st && held->values) {
-            cur = held->values;
-            cols = held->n_columns;
+        text = NULL, xd = NULL, buf = NULL;
+        cur.n_cols = held->n_columns;
+        cur.col_names = NULL;
+        cur.text = NULL;
+        if (held->values) {
+            cur.xd = held->values;
+        } else if (held->labels && i + 1 < p->n) {
+            st = labels_input(held, &text, &xd, &buf, err);
+            keep_size[n_keep + 2] = 32 * held->n_rows * held->n_columns + 1;
+            keep[n_keep++] = (void *)text, keep[n_keep++] = xd, keep[n_keep++] = buf;
+            cur.xd = xd;
+            cur.text = text;
         }
     }
     size_t cells = in->n_rows * out->n_columns;
-    if (!st && out->indices) memcpy(out->indices, held->indices, cells * sizeof *out->indices);
-    else if (!st) memcpy(out->values, cur, cells * sizeof *out->values);
+    if (!st && !held) {
+        memcpy(out->values, in->xd, cells * sizeof *out->values); /* only passthrough steps */
+    } else if (!st) {
+        if (out->indices && held->indices) memcpy(out->indices, held->indices, cells * sizeof *out->indices);
+        else if (out->labels && held->labels) memcpy(out->labels, held->labels, cells * sizeof *out->labels);
+        else if (out->values && held->values) memcpy(out->values, held->values, cells * sizeof *out->values);
+        else st = be_fail_status(err, BRINE_E_UNSUPPORTED, m, "its last step gives %s where numbers were expected",
+                                 held->labels ? "text" : "indices");
+        /* labels that point into a hand-off buffer (numbers written as text) become numbers again */
+        for (size_t i = 0; !st && out->labels && i < cells; i++) {
+            brine_label *l = &out->labels[i];
+            for (size_t k = 2; l->kind == BRINE_LABEL_STR && k < n_keep; k += 3) {
+                const char *b = keep[k];
+                if (b && l->s >= b && l->s < b + keep_size[k]) {
+                    double v = NAN;
+                    be_cell_number(l->s, &v);
+                    *l = (brine_label){BRINE_LABEL_FLOAT, 0, v, NULL, 0};
+                }
+            }
+        }
+    }
     brine_prediction_free(held);
+    for (size_t k = 0; k < n_keep; k++) free(keep[k]);
+    free(keep);
+    free(keep_size);
     return st;
 }
 

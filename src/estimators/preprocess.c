@@ -189,3 +189,177 @@ static brine_status pre_predict(const brine_model *m, brine_method method, const
 }
 
 const be_family be_preprocess_family = {"preprocess", pre_load, pre_predict, NULL, pre_columns, BE_FAM_FLOAT64};
+
+/* ------------------------------ PolynomialFeatures, FunctionTransformer
+ *
+ * PolynomialFeatures.transform of dense X as sklearn 1.2.1 computes it:
+ * the bias column, X, then each degree's terms as the previous degree's
+ * block times one feature (np.multiply column by column), so every product
+ * is formed in sklearn's order and is bit-identical; min_degree > 1 cuts
+ * the leading columns afterwards.  The multiplications are planned once at
+ * load.  FunctionTransformer with func=None is the identity (a function is
+ * refused: brine runs no code from a file). */
+
+enum { SHAPE_POLY, SHAPE_IDENTITY };
+enum { POLY_MAX_OUT = 1 << 24 }; /* output columns */
+
+typedef struct poly_step {
+    size_t dst, src, len, feature; /* XP[dst + k] = XP[src + k] * x[feature] */
+} poly_step;
+
+typedef struct shape_model {
+    int kind;
+    size_t n;       /* input features */
+    int bias;       /* XP[0] = 1 */
+    size_t full;    /* columns computed */
+    size_t first;   /* first computed column kept after the bias (min_degree cut) */
+    size_t width;   /* output columns */
+    poly_step *steps;
+    size_t n_steps;
+} shape_model;
+
+/* sklearn's degree loop, run once on column positions.  Returns 0 when the
+ * plan would exceed POLY_MAX_OUT columns or steps. */
+static int poly_plan(brine_model *m, shape_model *s, int64_t max_degree, int interaction_only) {
+    size_t n = s->n, col = s->bias ? 1 : 0;
+    if (max_degree == 0) {
+        s->full = col;
+        return 1;
+    }
+    size_t *index = be_alloc(m, n + 2, sizeof *index), *next = be_alloc(m, n + 2, sizeof *next);
+    size_t cap = 64, len = n + 1;
+    s->steps = be_alloc(m, cap, sizeof *s->steps);
+    if (!index || !next || !s->steps) return 0;
+    for (size_t f = 0; f < n; f++) index[f] = col + f;
+    col += n;
+    index[n] = col;
+    for (int64_t d = 2; d <= max_degree; d++) {
+        size_t end = index[len - 1], nl = 0;
+        for (size_t f = 0; f < n; f++) {
+            if (f >= len || (interaction_only && f + 1 >= len)) return 0; /* Python would fail: IndexError */
+            size_t start = index[f];
+            next[nl++] = col;
+            if (interaction_only) start += index[f + 1] - index[f];
+            if (start >= end) break; /* next_col <= current_col */
+            size_t take = end - start;
+            if (take > POLY_MAX_OUT || col + take > POLY_MAX_OUT) return 0;
+            if (s->n_steps == cap) {
+                poly_step *grown = be_alloc(m, cap * 2, sizeof *grown);
+                if (!grown) return 0;
+                memcpy(grown, s->steps, cap * sizeof *grown);
+                s->steps = grown, cap *= 2;
+            }
+            s->steps[s->n_steps++] = (poly_step){col, start, take, f};
+            col += take;
+        }
+        next[nl++] = col;
+        memcpy(index, next, nl * sizeof *index);
+        len = nl;
+    }
+    s->full = col;
+    return 1;
+}
+
+static brine_status load_poly(brine_model *m, const bv *state, shape_model *s, brine_error *err) {
+    int64_t lo = 0, hi = -1, nout = -1;
+    const bv *dmin = bv_dict_get(state, "_min_degree"), *dmax = bv_dict_get(state, "_max_degree");
+    const bv *deg = bv_dict_get(state, "degree");
+    if (dmax) {
+        if (!be_get_int(dmax, &hi) || (dmin && !be_get_int(dmin, &lo)))
+            return be_fail(err, m, "_min_degree/_max_degree are not ints");
+    } else if (deg && deg->kind == BRINE_TUPLE && deg->u.seq.n == 2) {
+        if (!be_get_int(deg->u.seq.items[0], &lo) || !be_get_int(deg->u.seq.items[1], &hi))
+            return be_fail(err, m, "degree is not a pair of ints");
+    } else if (!be_get_int(deg, &hi)) {
+        return be_fail(err, m, "degree is not an int");
+    }
+    if (lo < 0 || hi < lo || hi > 64) return be_fail(err, m, "the degrees (%lld, %lld) are not 0 <= min <= max <= 64", (long long)lo, (long long)hi);
+    int inter = 0, bias = 1;
+    brine_status st = read_flag(m, state, "interaction_only", 0, &inter, err);
+    if (!st) st = read_flag(m, state, "include_bias", 1, &bias, err);
+    if (st) return st;
+    if (m->n_features_in < 1) return be_fail(err, m, "n_features_in_ is missing");
+    s->n = (size_t)m->n_features_in;
+    s->bias = bias;
+    if (!poly_plan(m, s, hi, inter))
+        return be_fail_status(err, BRINE_E_LIMIT, m, "degree %lld over %zu features gives more than %d columns",
+                              (long long)hi, s->n, POLY_MAX_OUT);
+    /* min_degree > 1: the bias, then the last n_output_features_ - bias columns */
+    const bv *no = bv_dict_get(state, "n_output_features_");
+    if (no && (!be_get_int(no, &nout) || nout < 0)) return be_fail(err, m, "n_output_features_ is not an int");
+    s->first = s->bias ? 1 : 0;
+    s->width = s->full;
+    if (lo > 1) {
+        if (nout < 0 || (size_t)nout > s->full || (size_t)nout < (size_t)s->bias)
+            return be_fail(err, m, "n_output_features_ does not fit degrees (%lld, %lld)", (long long)lo, (long long)hi);
+        s->width = (size_t)nout;
+        s->first = s->full - ((size_t)nout - (size_t)s->bias);
+    } else if (nout >= 0 && (size_t)nout != s->full) {
+        return be_fail(err, m, "n_output_features_ is %lld but the degrees give %zu", (long long)nout, s->full);
+    }
+    return BRINE_OK;
+}
+
+static brine_status load_function(brine_model *m, const bv *state, shape_model *s, brine_error *err) {
+    const bv *f = bv_dict_get(state, "func");
+    if (!is_none(f)) {
+        const char *name = NULL, *mod = f->kind == BRINE_GLOBAL || f->kind == BRINE_OBJECT ? brine_value_global(f, &name) : NULL;
+        return be_fail_status(err, BRINE_E_UNSUPPORTED, m, "func is %s%s%s; brine runs no functions (only func=None, the identity)",
+                              mod ? mod : "a ", mod ? "." : brine_kind_name((brine_kind)f->kind), mod && name ? name : "");
+    }
+    if (m->n_features_in < 1) return be_fail(err, m, "n_features_in_ is missing; brine needs the input width");
+    s->n = s->width = (size_t)m->n_features_in;
+    return BRINE_OK;
+}
+
+static brine_status shape_load(brine_model *m, const bv *state, brine_error *err) {
+    shape_model *s = be_alloc(m, 1, sizeof *s);
+    if (!s) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    m->impl = s;
+    m->n_outputs = 1;
+    m->n_estimators = 1;
+    s->kind = !strcmp(m->short_name, "PolynomialFeatures") ? SHAPE_POLY : SHAPE_IDENTITY;
+    m->allow_nan = s->kind == SHAPE_IDENTITY;
+    brine_status st = be_read_n_features(m, state, &m->n_features_in, err);
+    if (!st) st = s->kind == SHAPE_POLY ? load_poly(m, state, s, err) : load_function(m, state, s, err);
+    if (!st) st = be_read_feature_names(m, state, err);
+    if (!st) st = be_keep_params(m, state, err);
+    return st;
+}
+
+static size_t shape_columns(const brine_model *m, brine_method method) {
+    const shape_model *s = m->impl;
+    return method == BRINE_METHOD_TRANSFORM ? s->width : BE_NO_METHOD;
+}
+
+static brine_status shape_predict(const brine_model *m, brine_method method, const be_input *in,
+                                  brine_prediction *out, brine_error *err) {
+    (void)method;
+    const shape_model *s = m->impl;
+    if (s->kind == SHAPE_IDENTITY) {
+        memcpy(out->values, in->xd, in->n_rows * s->n * sizeof *out->values);
+        return BRINE_OK;
+    }
+    brine_status st = be_check_rows(m, in->xd, in->n_rows * in->n_cols, in->n_cols, 0, err);
+    if (st) return st;
+    double *xp = malloc((s->full + 1) * sizeof *xp);
+    if (!xp) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    for (size_t r = 0; r < in->n_rows; r++) {
+        const double *x = in->xd + r * s->n;
+        size_t col = 0;
+        if (s->bias) xp[col++] = 1.0;
+        if (s->full > col) memcpy(xp + col, x, s->n * sizeof *xp);
+        for (size_t k = 0; k < s->n_steps; k++) {
+            const poly_step *p = &s->steps[k];
+            for (size_t c = 0; c < p->len; c++) xp[p->dst + c] = xp[p->src + c] * x[p->feature];
+        }
+        double *y = out->values + r * s->width;
+        size_t o = 0;
+        if (s->bias && s->first > 0) y[o++] = 1.0;
+        memcpy(y + o, xp + s->first, (s->width - o) * sizeof *y);
+    }
+    free(xp);
+    return BRINE_OK;
+}
+
+const be_family be_shape_family = {"shape", shape_load, shape_predict, NULL, shape_columns, BE_FAM_FLOAT64};

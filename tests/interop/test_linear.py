@@ -195,10 +195,6 @@ def main():
             xpath = os.path.join(tmp, name + ".x.npy")
             np.save(xpath, np.ascontiguousarray(X[:50], dtype=np.float64))
             ref = {meth: np.asarray(getattr(model, meth)(X[:50])) for meth in METHODS if hasattr(model, meth)}
-            if name == "pipe_std_rf":
-                # brine's forest family has no predict_log_proba yet (a gap of
-                # the tree layer, not of the pipeline): compared once it does
-                ref.pop("predict_log_proba")
             for label, meth, got, want in common.predict_in_every_format(
                     brine, tmp, name, model, xpath, ref, SOURCES, args.timeout, summary):
                 checks += 1

@@ -287,7 +287,7 @@ class Case:
 def methods_of(model):
     out = ["predict", "apply"]
     if hasattr(model, "predict_proba"):
-        out.insert(1, "predict_proba")
+        out[1:1] = ["predict_proba", "predict_log_proba"]
     return out
 
 
