@@ -15,7 +15,7 @@ CSTD := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 INC := -Iinclude -Isrc
 CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) -g -fPIC -fvisibility=hidden $(SAN) $(INC) $(CFLAGS)
-LIBS := -lz -ldeflate -lbz2 -llzma -llz4 -lgmp -lsodium -ljansson -lpthread -lm
+LIBS := -lz -ldeflate -lbz2 -llzma -llz4 -lgmp -lsodium -ljansson -lpcre2-8 -licuuc -licudata -lpthread -lm
 LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 
 LIB_SRC := $(sort $(wildcard src/io/*.c src/pickle/*.c src/numpy/*.c src/joblib/*.c src/estimators/*.c src/train/*.c))

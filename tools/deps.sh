@@ -1,6 +1,6 @@
 # tools/deps.sh — sourced by demo.sh and check.sh: installs the Debian
 # packages brine needs when run as root, or prints the apt-get line.
-BRINE_BUILD_PKGS="build-essential pkg-config clang libclang-rt-14-dev zlib1g-dev libbz2-dev liblzma-dev liblz4-dev libdeflate-dev libgmp-dev libsodium-dev libjansson-dev"
+BRINE_BUILD_PKGS="build-essential pkg-config clang libclang-rt-14-dev zlib1g-dev libbz2-dev liblzma-dev liblz4-dev libdeflate-dev libgmp-dev libsodium-dev libjansson-dev libpcre2-dev libicu-dev"
 BRINE_PY_PKGS="python3 python3-numpy python3-scipy python3-sklearn python3-joblib python3-lz4 python3-cryptography"
 
 brine_need() {

@@ -286,17 +286,14 @@ static void proba_row(const lin_model *lm, const double *s, size_t nc, double *p
     for (size_t j = 0; j < nc; j++) p[j] /= sum;
 }
 
-static brine_status linear_predict(const brine_model *m, brine_method method, const be_input *in,
-                                   brine_prediction *out, brine_error *err) {
+/* Turns scores (n_rows * k, from decision or its sparse twin) into the
+ * method's output; frees scores unless they are out->values. */
+static void linear_finish(const brine_model *m, brine_method method, size_t n_rows, double *scores,
+                          brine_prediction *out) {
     const lin_model *lm = m->impl;
-    brine_status st = be_check_rows(m, in->xd, in->n_rows * in->n_cols, in->n_cols, 0, err);
-    if (st) return st;
-    int into_values = method == BRINE_METHOD_DECISION_FUNCTION || (method == BRINE_METHOD_PREDICT && !m->cls->classifier);
-    double *scores = into_values ? out->values : malloc((in->n_rows * lm->k + 1) * sizeof *scores);
-    if (!scores) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu rows", in->n_rows);
-    decision(lm, in->xd, in->n_rows, scores);
+    int into_values = scores == out->values;
     size_t nc = m->classes ? m->classes->n : 0;
-    for (size_t r = 0; r < in->n_rows && !into_values; r++) {
+    for (size_t r = 0; r < n_rows && !into_values; r++) {
         const double *s = scores + r * lm->k;
         if (method == BRINE_METHOD_PREDICT) {
             out->indices[r] = lm->k == 1 ? (s[0] > 0.0) : (int64_t)be_argmax(s, lm->k);
@@ -308,6 +305,51 @@ static brine_status linear_predict(const brine_model *m, brine_method method, co
             for (size_t j = 0; j < nc; j++) p[j] = log(p[j]);
     }
     if (!into_values) free(scores);
+}
+
+static double *score_buffer(const brine_model *m, brine_method method, size_t n_rows, brine_prediction *out) {
+    const lin_model *lm = m->impl;
+    int into_values = method == BRINE_METHOD_DECISION_FUNCTION || (method == BRINE_METHOD_PREDICT && !m->cls->classifier);
+    return into_values ? out->values : malloc((n_rows * lm->k + 1) * sizeof(double));
+}
+
+static brine_status linear_predict(const brine_model *m, brine_method method, const be_input *in,
+                                   brine_prediction *out, brine_error *err) {
+    const lin_model *lm = m->impl;
+    brine_status st = be_check_rows(m, in->xd, in->n_rows * in->n_cols, in->n_cols, 0, err);
+    if (st) return st;
+    double *scores = score_buffer(m, method, in->n_rows, out);
+    if (!scores) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu rows", in->n_rows);
+    decision(lm, in->xd, in->n_rows, scores);
+    linear_finish(m, method, in->n_rows, scores, out);
+    return BRINE_OK;
+}
+
+/* CSR rows: safe_sparse_dot(X, coef_.T) is scipy's csr_matvecs, each score
+ * summed over the row's stored values in storage order from 0.0, then
+ * intercept_ added (bit for bit what sklearn computes for sparse X). */
+brine_status be_linear_predict_csr(const brine_model *m, brine_method method, const be_csr *x, brine_prediction *out,
+                                   brine_error *err) {
+    const lin_model *lm = m->impl;
+    if (x->cols != lm->n)
+        return be_fail_status(err, BRINE_E_ARGUMENT, m, "X has %zu features, but the model expects %zu", x->cols, lm->n);
+    for (size_t j = 0; j < x->nnz; j++)
+        if (!isfinite(x->data[j]))
+            return be_fail_status(err, BRINE_E_ARGUMENT, m, "X holds %s; sklearn refuses NaN and infinity",
+                                  isnan(x->data[j]) ? "NaN" : "infinity");
+    double *scores = score_buffer(m, method, x->rows, out);
+    if (!scores) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu rows", x->rows);
+    for (size_t r = 0; r < x->rows; r++) {
+        double *o = scores + r * lm->k;
+        for (size_t c = 0; c < lm->k; c++) o[c] = 0.0;
+        for (size_t j = x->indptr[r]; j < x->indptr[r + 1]; j++) {
+            const double a = x->data[j];
+            const size_t col = x->indices[j];
+            for (size_t c = 0; c < lm->k; c++) o[c] += a * lm->coef[c * lm->n + col];
+        }
+        for (size_t c = 0; c < lm->k; c++) o[c] += lm->intercept[c];
+    }
+    linear_finish(m, method, x->rows, scores, out);
     return BRINE_OK;
 }
 
