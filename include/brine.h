@@ -583,7 +583,13 @@ brine_status brine_model_load_many(brine_model **models_out, brine_error *errors
  * estimator class: by loading brine's files in that sklearn, or field by
  * field against real files of that version (docs/SUPPORT.md lists them;
  * brine_model_verified_version enumerates them).  Anything else is
- * refused rather than guessed. */
+ * refused rather than guessed.
+ *
+ * Estimators other than trees and forests (linear models, scalers,
+ * pipelines, boosting, ...) are written back verbatim: the object graph the
+ * file held (state keys in order, arrays, Cython objects with their
+ * checksums), in any container, at the file's own sklearn version only;
+ * another sklearn_version is refused with BRINE_E_UNSUPPORTED. */
 
 #define BRINE_MODEL_SAVE_OPTIONS_VERSION 1
 
@@ -627,7 +633,9 @@ brine_status brine_model_save_version(const brine_model *model, const char *requ
                                       brine_error *err);
 
 /* The sklearn versions whose layout is verified for this model's class,
- * oldest first: their count, and the i-th (static; NULL out of range). */
+ * oldest first: their count, and the i-th (static; NULL out of range).  For
+ * classes written back verbatim: the versions whose files of that class the
+ * test suite has read and checked (1.2.1 and the real files it holds). */
 size_t brine_model_verified_version_count(const brine_model *model);
 const char *brine_model_verified_version(const brine_model *model, size_t i);
 

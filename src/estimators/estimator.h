@@ -530,8 +530,8 @@ extern const be_family be_search_family;
 /* OneVsRestClassifier (binary and multiclass targets). */
 extern const be_family be_ovr_family;
 
-
 /* ------------- text vectorizers and sparse rows (text.c; linear.c's sparse path) */
+
 /* Rows in CSR form, malloc-owned (be_csr_free).  Row r's values are
  * data[indptr[r] .. indptr[r + 1]) in columns indices[...], in storage
  * order (which sklearn's sums follow; not always ascending). */

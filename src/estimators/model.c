@@ -534,8 +534,9 @@ brine_status be_model_from_value(brine_model **out, const bv *root, int depth, b
         }
         parse_version(m, m->sklearn_version);
     }
-    /* A Pipeline keeps nothing fitted itself; its steps say. */
-    st = cls->family == &be_pipeline_family || looks_fitted(state) ? cls->family->load(m, state, err)
+    /* A Pipeline (and a FeatureUnion) keeps nothing fitted itself; its steps say. */
+    int delegates = cls->family == &be_pipeline_family || (cls->family == &be_compose_family && !strcmp(name, "FeatureUnion"));
+    st = delegates || looks_fitted(state) ? cls->family->load(m, state, err)
                              : be_fail(err, m, "is not fitted (its state has no fitted attribute)");
     if (!st && depth == 0 && be_model_verbatim(m)) st = keep_original(m, root, err);
 done:
@@ -615,8 +616,8 @@ const brine_label *brine_model_classes(const brine_model *m, size_t output, size
 
 /* ------------------------------------------------------------ methods */
 
-static const char *const method_names[] = {"predict",           "predict_proba", "apply", "decision_function",
-                                           "predict_log_proba", "score_samples", "transform"};
+static const char *const method_names[] = {"predict",           "predict_proba", "apply",    "decision_function",
+                                           "predict_log_proba", "score_samples", "transform", "inverse_transform"};
 
 const char *brine_method_name(brine_method method) {
     return (unsigned)method < sizeof method_names / sizeof *method_names ? method_names[method] : NULL;
@@ -631,7 +632,7 @@ brine_status brine_method_parse(brine_method *out, const char *name, brine_error
     }
     return bi_fail(err, BRINE_E_ARGUMENT, -1,
                    "unknown method '%s' (expected predict, predict_proba, predict_log_proba, decision_function, "
-                   "score_samples, transform or apply)",
+                   "score_samples, transform, inverse_transform or apply)",
                    name ? name : "");
 }
 
@@ -660,7 +661,13 @@ size_t be_output_columns(const brine_model *m, brine_method method) {
 int be_method_gives_indices(const brine_model *m, brine_method method) {
     /* KMeans is no classifier but predicts labels: families that give
      * predict's labels as m->classes (cluster.c) get indices too. */
-    return method == BRINE_METHOD_APPLY || (method == BRINE_METHOD_PREDICT && (m->cls->classifier || m->classes));
+    return method == BRINE_METHOD_APPLY || (method == BRINE_METHOD_PREDICT && (m->cls->classifier || m->classes)) ||
+           (method == BRINE_METHOD_TRANSFORM && m->int_out);
+}
+
+size_t be_input_width(const brine_model *m, brine_method method) {
+    if (method == BRINE_METHOD_INVERSE_TRANSFORM && m->inverse_width) return m->inverse_width;
+    return m->n_features_in > 0 ? (size_t)m->n_features_in : 0;
 }
 
 int brine_model_has_method(const brine_model *m, brine_method method) {
@@ -717,9 +724,9 @@ static brine_status check_call(const brine_model *m, brine_method method, const 
         return be_fail_status(err, BRINE_E_ARGUMENT, m, "a regressor has no predict_proba");
     if (be_output_columns(m, method) == BE_NO_METHOD)
         return be_fail_status(err, BRINE_E_ARGUMENT, m, "the estimator has no %s", brine_method_name(method));
-    if (n_cols != (size_t)m->n_features_in)
-        return be_fail_status(err, BRINE_E_ARGUMENT, m, "X has %zu features, but the model expects %lld", n_cols,
-                              (long long)m->n_features_in);
+    if (n_cols != be_input_width(m, method))
+        return be_fail_status(err, BRINE_E_ARGUMENT, m, "X has %zu features, but the model expects %zu", n_cols,
+                              be_input_width(m, method));
     size_t cells;
     *cols = be_output_columns(m, method);
     if (__builtin_mul_overflow(n_rows, n_cols, &cells) || cells > SIZE_MAX / sizeof(double) ||
@@ -737,9 +744,10 @@ static brine_prediction *prediction_new(const brine_model *m, brine_method metho
     p->n_columns = cols;
     size_t cells = n_rows * cols;
     int as_index = be_method_gives_indices(m, method);
-    if (as_index) p->indices = calloc(cells + 1, sizeof *p->indices);
+    if (be_method_gives_labels(m, method)) p->labels = calloc(cells + 1, sizeof *p->labels);
+    else if (as_index) p->indices = calloc(cells + 1, sizeof *p->indices);
     else p->values = calloc(cells + 1, sizeof *p->values);
-    if (!p->indices && !p->values) {
+    if (!p->indices && !p->values && !p->labels) {
         free(p);
         return NULL;
     }
@@ -877,5 +885,154 @@ void brine_prediction_free(brine_prediction *p) {
     if (!p) return;
     free(p->values);
     free(p->indices);
+    free(p->labels);
     free(p);
+}
+
+/* ------------------------------------------------------- text cells */
+
+int be_method_gives_labels(const brine_model *m, brine_method method) {
+    if (method == BRINE_METHOD_INVERSE_TRANSFORM) return (m->cls->family->flags & BE_FAM_INVERSE_LABELS) != 0;
+    return method == BRINE_METHOD_TRANSFORM && m->text_out;
+}
+
+int brine_model_takes_text(const brine_model *m) {
+    return m && (m->takes_text || (m->cls->family->flags & BE_FAM_TEXT));
+}
+
+/* The cell without surrounding blanks: start and length. */
+static const char *cell_trim(const char *s, size_t *n) {
+    while (*s == ' ' || *s == '\t') s++;
+    size_t k = strlen(s);
+    while (k && (s[k - 1] == ' ' || s[k - 1] == '\t')) k--;
+    *n = k;
+    return s;
+}
+
+int be_cell_missing(const char *s) {
+    if (!s) return 1;
+    size_t n;
+    s = cell_trim(s, &n);
+    return n == 0 || (n == 3 && (!memcmp(s, "nan", 3) || !memcmp(s, "NaN", 3))) || (n == 2 && !memcmp(s, "NA", 2));
+}
+
+int be_cell_number(const char *s, double *out) {
+    if (be_cell_missing(s)) {
+        *out = NAN;
+        return 1;
+    }
+    size_t n;
+    s = cell_trim(s, &n);
+    return bp_parse_float_text((const uint8_t *)s, n, out);
+}
+
+/* Shown text of a cell in a message: at most 40 bytes, one line. */
+static void cell_show(char *buf, size_t size, const char *s) {
+    size_t k = 0;
+    for (; s[k] && k < 40 && k + 5 < size; k++) buf[k] = (unsigned char)s[k] < 0x20 ? '?' : s[k];
+    buf[k] = '\0';
+}
+
+brine_status be_predict_input(brine_prediction **out, const brine_model *m, brine_method method, const be_input *in,
+                              brine_error *err) {
+    *out = NULL;
+    brine_predict_options po = BRINE_PREDICT_OPTIONS_INIT;
+    po.n_threads = in->n_threads;
+    po.reference = in->reference;
+    if (!in->text || !brine_model_takes_text(m)) {
+        for (size_t i = 0; in->text && i < in->n_rows * in->n_cols; i++) {
+            double v;
+            if (be_cell_number(in->text[i], &v)) continue;
+            char shown[48];
+            cell_show(shown, sizeof shown, in->text[i]);
+            return be_fail_status(err, BRINE_E_ARGUMENT, m, "X[%zu, %zu] is '%s', not a number; this estimator takes numbers only",
+                                  i / in->n_cols, i % in->n_cols, shown);
+        }
+        return brine_predict(out, m, method, in->xd, BRINE_DTYPE_FLOAT64, in->n_rows, in->n_cols, &po, err);
+    }
+    size_t cols = 0;
+    brine_status st = check_call(m, method, in->xd, in->n_rows, in->n_cols, &cols, err);
+    if (st) return st;
+    brine_prediction *p = prediction_new(m, method, in->n_rows, cols);
+    if (!p) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu rows", in->n_rows);
+    be_input sub = *in;
+    sub.x = NULL;
+    st = m->cls->family->predict(m, method, &sub, p, err);
+    if (st) {
+        brine_prediction_free(p);
+        p = NULL;
+    }
+    *out = p;
+    return st;
+}
+
+/* Which given column feeds each model feature: by name when both sides
+ * have names, else in order.  col_of has n_features_in entries. */
+static brine_status match_columns(const brine_model *m, const char *const *names, size_t nf, size_t n_cols,
+                                  size_t *col_of, brine_error *err) {
+    if (!names || !m->n_feature_names || m->n_feature_names != nf) {
+        if (n_cols != nf)
+            return be_fail_status(err, BRINE_E_ARGUMENT, m, "X has %zu features, but the model expects %zu", n_cols, nf);
+        for (size_t j = 0; j < nf; j++) col_of[j] = j;
+        return BRINE_OK;
+    }
+    for (size_t j = 0; j < nf; j++) col_of[j] = SIZE_MAX;
+    for (size_t i = 0; i < n_cols; i++) {
+        char shown[48];
+        cell_show(shown, sizeof shown, names[i] ? names[i] : "");
+        size_t j = 0;
+        while (j < nf && (!names[i] || strcmp(m->feature_names[j], names[i]))) j++;
+        if (j == nf)
+            return be_fail_status(err, BRINE_E_ARGUMENT, m, "column %zu, '%s', is not a feature of the model", i, shown);
+        if (col_of[j] != SIZE_MAX)
+            return be_fail_status(err, BRINE_E_ARGUMENT, m, "columns %zu and %zu are both named '%s'", col_of[j], i, shown);
+        col_of[j] = i;
+    }
+    for (size_t j = 0; j < nf; j++) {
+        char shown[48];
+        cell_show(shown, sizeof shown, m->feature_names[j]);
+        if (col_of[j] == SIZE_MAX)
+            return be_fail_status(err, BRINE_E_ARGUMENT, m, "no column is named '%s', a feature the model was fitted on",
+                                  shown);
+    }
+    return BRINE_OK;
+}
+
+brine_status brine_model_predict_cells(brine_prediction **out, const brine_model *m, brine_method method,
+                                       const char *const *cells, size_t n_rows, size_t n_cols,
+                                       const char *const *col_names, brine_error *err) {
+    if (!out) return bi_fail(err, BRINE_E_ARGUMENT, -1, "out is NULL");
+    *out = NULL;
+    if (!m) return bi_fail(err, BRINE_E_ARGUMENT, -1, "model is NULL");
+    size_t cells_n;
+    if (__builtin_mul_overflow(n_rows, n_cols, &cells_n) || cells_n > SIZE_MAX / 16)
+        return bi_fail(err, BRINE_E_ARGUMENT, -1, "X of %zu rows is too large", n_rows);
+    if (!cells && cells_n) return bi_fail(err, BRINE_E_ARGUMENT, -1, "cells is NULL");
+    size_t nf = be_input_width(m, method);
+    size_t *col_of = malloc((nf + 1) * sizeof *col_of);
+    if (!col_of) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    int inverse = method == BRINE_METHOD_INVERSE_TRANSFORM; /* codes, not named features */
+    brine_status st = match_columns(m, inverse ? NULL : col_names, nf, n_cols, col_of, err);
+    size_t total = n_rows * nf;
+    const char **text = NULL;
+    double *xd = NULL;
+    if (!st && (!(text = malloc((total + 1) * sizeof *text)) || !(xd = malloc((total + 1) * sizeof *xd))))
+        st = bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu rows", n_rows);
+    for (size_t r = 0; !st && r < n_rows; r++) {
+        for (size_t j = 0; j < nf; j++) {
+            const char *c = cells[r * n_cols + col_of[j]];
+            size_t i = r * nf + j;
+            text[i] = be_cell_missing(c) ? NULL : c;
+            if (!be_cell_number(c, &xd[i])) xd[i] = NAN;
+        }
+    }
+    if (!st) {
+        int named = !inverse && m->n_feature_names == nf && nf;
+        be_input in = {NULL, xd, n_rows, nf, 1, 0, text, named ? (const char *const *)m->feature_names : NULL};
+        st = be_predict_input(out, m, method, &in, err);
+    }
+    free(col_of);
+    free(text);
+    free(xd);
+    return st;
 }

@@ -25,10 +25,10 @@ static const be_class classes[] = {
     KMEANS("sklearn.cluster._kmeans", "MiniBatchKMeans"),
     KMEANS("sklearn.cluster.k_means_", "KMeans"),
     KMEANS("sklearn.cluster.k_means_", "MiniBatchKMeans"),
+    {"sklearn.compose._column_transformer", "ColumnTransformer", &be_compose_family, 0, NULL},
     DECOMP("sklearn.decomposition._pca", "PCA"),
     DECOMP("sklearn.decomposition._truncated_svd", "TruncatedSVD"),
     DECOMP("sklearn.decomposition.pca", "PCA"),
-    {"sklearn.compose._column_transformer", "ColumnTransformer", &be_compose_family, 0, NULL},
     DECOMP("sklearn.decomposition.truncated_svd", "TruncatedSVD"),
     FOREST("sklearn.ensemble._forest", "ExtraTreesClassifier", 1, "ExtraTree"),
     FOREST("sklearn.ensemble._forest", "ExtraTreesRegressor", 0, "ExtraTree"),
@@ -47,6 +47,8 @@ static const be_class classes[] = {
     {"sklearn.feature_extraction.text", "CountVectorizer", &be_text_family, 0, NULL},
     {"sklearn.feature_extraction.text", "TfidfTransformer", &be_text_family, 0, NULL},
     {"sklearn.feature_extraction.text", "TfidfVectorizer", &be_text_family, 0, NULL},
+    {"sklearn.impute", "SimpleImputer", &be_impute_family, 0, NULL},
+    {"sklearn.impute._base", "SimpleImputer", &be_impute_family, 0, NULL},
     LINEAR("sklearn.linear_model._base", "LinearRegression", 0),
     LINEAR("sklearn.linear_model._coordinate_descent", "ElasticNet", 0),
     LINEAR("sklearn.linear_model._coordinate_descent", "Lasso", 0),
@@ -61,8 +63,6 @@ static const be_class classes[] = {
     LINEAR("sklearn.linear_model.coordinate_descent", "Lasso", 0),
     LINEAR("sklearn.linear_model.logistic", "LogisticRegression", 1),
     LINEAR("sklearn.linear_model.perceptron", "Perceptron", 1),
-    {"sklearn.impute", "SimpleImputer", &be_impute_family, 0, NULL},
-    {"sklearn.impute._base", "SimpleImputer", &be_impute_family, 0, NULL},
     LINEAR("sklearn.linear_model.ridge", "Ridge", 0),
     LINEAR("sklearn.linear_model.ridge", "RidgeClassifier", 1),
     LINEAR("sklearn.linear_model.stochastic_gradient", "SGDClassifier", 1),
@@ -74,6 +74,7 @@ static const be_class classes[] = {
     MLP("sklearn.neural_network._multilayer_perceptron", "MLPRegressor", 0),
     MLP("sklearn.neural_network.multilayer_perceptron", "MLPClassifier", 1),
     MLP("sklearn.neural_network.multilayer_perceptron", "MLPRegressor", 0),
+    {"sklearn.pipeline", "FeatureUnion", &be_compose_family, 0, NULL},
     {"sklearn.pipeline", "Pipeline", &be_pipeline_family, 0, NULL},
     SCALER("sklearn.preprocessing._data", "Binarizer"),
     SCALER("sklearn.preprocessing._data", "MaxAbsScaler"),
@@ -81,12 +82,18 @@ static const be_class classes[] = {
     SCALER("sklearn.preprocessing._data", "Normalizer"),
     SCALER("sklearn.preprocessing._data", "RobustScaler"),
     SCALER("sklearn.preprocessing._data", "StandardScaler"),
+    {"sklearn.preprocessing._encoders", "OneHotEncoder", &be_encoder_family, 0, NULL},
+    {"sklearn.preprocessing._encoders", "OrdinalEncoder", &be_encoder_family, 0, NULL},
+    {"sklearn.preprocessing._function_transformer", "FunctionTransformer", &be_shape_family, 0, NULL},
+    {"sklearn.preprocessing._label", "LabelEncoder", &be_encoder_family, 0, NULL},
+    {"sklearn.preprocessing._polynomial", "PolynomialFeatures", &be_shape_family, 0, NULL},
     SCALER("sklearn.preprocessing.data", "Binarizer"),
     SCALER("sklearn.preprocessing.data", "MaxAbsScaler"),
     SCALER("sklearn.preprocessing.data", "MinMaxScaler"),
     SCALER("sklearn.preprocessing.data", "Normalizer"),
     SCALER("sklearn.preprocessing.data", "RobustScaler"),
     SCALER("sklearn.preprocessing.data", "StandardScaler"),
+    {"sklearn.preprocessing.label", "LabelEncoder", &be_encoder_family, 0, NULL},
     LINEAR("sklearn.svm._classes", "LinearSVC", 1),
     LINEAR("sklearn.svm._classes", "LinearSVR", 0),
     SVM("sklearn.svm._classes", "NuSVC", 1),
@@ -108,7 +115,6 @@ static const be_class classes[] = {
     TREE("sklearn.tree.tree", "DecisionTreeClassifier", 1),
     TREE("sklearn.tree.tree", "DecisionTreeRegressor", 0),
     TREE("sklearn.tree.tree", "ExtraTreeClassifier", 1),
-    {"sklearn.pipeline", "FeatureUnion", &be_compose_family, 0, NULL},
     TREE("sklearn.tree.tree", "ExtraTreeRegressor", 0),
 };
 
@@ -116,18 +122,12 @@ static int compare(const char *module, const char *name, const be_class *c) {
     int d = strcmp(module, c->module);
     return d ? d : strcmp(name, c->name);
 }
-    {"sklearn.preprocessing._encoders", "OneHotEncoder", &be_encoder_family, 0, NULL},
-    {"sklearn.preprocessing._encoders", "OrdinalEncoder", &be_encoder_family, 0, NULL},
-    {"sklearn.preprocessing._function_transformer", "FunctionTransformer", &be_shape_family, 0, NULL},
-    {"sklearn.preprocessing._label", "LabelEncoder", &be_encoder_family, 0, NULL},
-    {"sklearn.preprocessing._polynomial", "PolynomialFeatures", &be_shape_family, 0, NULL},
 
 const be_class *be_class_find(const char *module, const char *name) {
     if (!module || !name) return NULL;
     size_t lo = 0, hi = sizeof classes / sizeof *classes;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-    {"sklearn.preprocessing.label", "LabelEncoder", &be_encoder_family, 0, NULL},
         int d = compare(module, name, &classes[mid]);
         if (d == 0) return &classes[mid];
         if (d < 0) hi = mid;
