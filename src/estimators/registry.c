@@ -19,6 +19,8 @@
 #define LINEAR(mod, cls, clf) {mod, cls, &be_linear_family, clf, NULL}
 #define SCALER(mod, cls) {mod, cls, &be_preprocess_family, 0, NULL}
 #define SVM(mod, cls, clf) {mod, cls, &be_svm_family, clf, NULL}
+#define NB(mod, cls) {mod, cls, &be_nb_family, 1, NULL}
+#define NEIGH(mod, cls, clf) {mod, cls, &be_neighbors_family, clf, NULL}
 
 static const be_class classes[] = {
     KMEANS("sklearn.cluster._kmeans", "KMeans"),
@@ -70,6 +72,17 @@ static const be_class classes[] = {
     {"sklearn.model_selection._search", "GridSearchCV", &be_search_family, 0, NULL},
     {"sklearn.model_selection._search", "RandomizedSearchCV", &be_search_family, 0, NULL},
     {"sklearn.multiclass", "OneVsRestClassifier", &be_ovr_family, 1, NULL},
+    NB("sklearn.naive_bayes", "BernoulliNB"),
+    NB("sklearn.naive_bayes", "CategoricalNB"),
+    NB("sklearn.naive_bayes", "ComplementNB"),
+    NB("sklearn.naive_bayes", "GaussianNB"),
+    NB("sklearn.naive_bayes", "MultinomialNB"),
+    NEIGH("sklearn.neighbors._classification", "KNeighborsClassifier", 1),
+    NEIGH("sklearn.neighbors._nearest_centroid", "NearestCentroid", 1),
+    NEIGH("sklearn.neighbors._regression", "KNeighborsRegressor", 0),
+    NEIGH("sklearn.neighbors.classification", "KNeighborsClassifier", 1),
+    NEIGH("sklearn.neighbors.nearest_centroid", "NearestCentroid", 1),
+    NEIGH("sklearn.neighbors.regression", "KNeighborsRegressor", 0),
     MLP("sklearn.neural_network._multilayer_perceptron", "MLPClassifier", 1),
     MLP("sklearn.neural_network._multilayer_perceptron", "MLPRegressor", 0),
     MLP("sklearn.neural_network.multilayer_perceptron", "MLPClassifier", 1),
