@@ -206,8 +206,11 @@ static brine_status mlp_load(brine_model *m, const bv *state, brine_error *err) 
     if (st) return st;
     const bv *no = bv_dict_get(state, "n_outputs_");
     int64_t n_out;
-    if (no && !is_none(no) && (!be_get_int(no, &n_out) || n_out != (int64_t)mm->units))
-        return be_fail(err, m, "n_outputs_ is not %zu, the output units of coefs_[%zu]", mm->units, mm->n_layers - 1);
+    if (no && !is_none(no) && !be_get_int(no, &n_out))
+        return be_fail(err, m, "n_outputs_ is a %s, not an int", brine_kind_name((brine_kind)no->kind));
+    if (no && !is_none(no) && n_out != (int64_t)mm->units)
+        return be_fail(err, m, "n_outputs_ is %lld but coefs_[%zu] has %zu output units", (long long)n_out,
+                       mm->n_layers - 1, mm->units);
     if (m->cls->classifier) {
         if ((st = read_binarizer(m, state, mm, err))) return st;
     } else {

@@ -17,7 +17,8 @@ brine's JSON.  The multi-file model (002) is assembled first, its main file
 under the basename of path_in_repo beside its sidecar .npy files, as
 test_wild.py does.  X.npy holds 7 random float64 rows as wide as the model:
 n_features_in_ (or the older n_features_) from `brine inspect --json`, else the
-first Tree's n_features, else 4 for roots brine cannot predict with.  Never a
+first Tree's n_features, else the n_features_in brine derives from the
+fitted arrays, else 4 for roots brine cannot predict with.  Never a
 crash (signal, sanitizer report) nor more than 30 s per command.
 
 Usage: /usr/bin/python3 tests/interop/test_wild_expectations.py --brine build/brine
@@ -76,7 +77,8 @@ def width(brine, path):
     res = common.run_brine(brine, ["inspect", path, "--json", "--depth", "6", "--items", "60"], timeout=TIME_LIMIT)
     if res.rc != 0:
         return 4
-    root = json.loads(res.stdout_text)["root"]
+    doc = json.loads(res.stdout_text)
+    root = doc["root"]
     state = find(root, "state: ") or {}
     for key in ("n_features_in_", "n_features_"):
         node = find(state, "'%s': " % key)
@@ -94,7 +96,9 @@ def width(brine, path):
     args = find(tree, "args: ") if tree else None
     if args and args.get("items") and args["items"][0]["kind"] == "int":
         return int(args["items"][0]["summary"])
-    return 4
+    # derived by brine from the fitted arrays (an MLP's coefs_[0] of 0.18)
+    n = doc.get("n_features_in")
+    return n if isinstance(n, int) and n > 0 else 4
 
 
 def judge(what, res, outcome, reason, rows=None):

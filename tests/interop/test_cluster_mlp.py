@@ -1,0 +1,308 @@
+#!/usr/bin/python3
+"""Clustering, decomposition, neural networks: brine predict equals Debian's sklearn.
+
+Fits KMeans (lloyd, elkan, k-means++ and random init, 1 to 8 clusters),
+MiniBatchKMeans, PCA (full, arpack, randomized solvers; whiten; n_components
+an int, a fraction, 'mle'), TruncatedSVD (randomized, arpack), MLPClassifier
+(binary, multiclass, multilabel; int and string labels; every activation;
+lbfgs, adam and sgd solvers; one to three hidden layers) and MLPRegressor
+(single and multi-output, every activation) on small data sets, saves each
+as pickle (protocols 2-5) and joblib (zlib and lz4 for the first model of
+each class, gzip, bz2, xz and lzma too for the first KMeans; one of these
+formats in turn for each other model),
+and compares `brine predict --method M -o out.npy` with sklearn for every
+method the estimator has (predict, transform, predict_proba,
+predict_log_proba): labels exactly, floats within 1e-9 relative
+(CONVENTIONS: BLAS-based arithmetic).  Rows whose label sits within 1e-9 of
+a tie (two nearly equidistant centres, a probability at the threshold) are
+left out of the test rows, as brine's sums need not round as BLAS does
+there.  Methods sklearn lacks must be refused, and the default method is
+predict, or transform for PCA and TruncatedSVD (checked on the first model
+of each class).  The wild MLPClassifier and
+KMeans files that predict (tests/wild_expectations.tsv) are compared with
+numpy on their own arrays, read with every sklearn class inert (no sklearn
+code runs), and AgglomerativeClustering is refused saying sklearn has no
+predict for it.
+
+Usage: /usr/bin/python3 tests/interop/test_cluster_mlp.py --brine build/brine
+Last line: `cluster-mlp: P passed, F failed`."""
+import os
+import sys
+import warnings
+
+# one BLAS thread: the fits are tiny and the machine's cores are shared
+for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_v, "1")
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+
+PREFIX = "cluster-mlp"
+METHODS = ("predict", "transform", "predict_proba", "predict_log_proba", "decision_function", "score_samples")
+ALL_SOURCES = [("p2", "pickle", 2), ("p3", "pickle", 3), ("p4", "pickle", 4), ("p5", "pickle", 5),
+               ("zlib", "joblib", 3), ("gzip", "joblib", ("gzip", 3)), ("bz2", "joblib", ("bz2", 3)),
+               ("xz", "joblib", ("xz", 3)), ("lzma", "joblib", ("lzma", 3)), ("lz4", "joblib", ("lz4", 3))]
+TOL = 1e-9
+
+
+def fit_models():
+    import numpy as np
+    from sklearn import datasets
+    from sklearn.cluster import KMeans, MiniBatchKMeans
+    from sklearn.decomposition import PCA, TruncatedSVD
+    from sklearn.neural_network import MLPClassifier as MLPC, MLPRegressor as MLPR
+    from sklearn.preprocessing import StandardScaler
+    rng = np.random.RandomState(0)
+    iris = datasets.load_iris(return_X_y=True)
+    wine = datasets.load_wine(return_X_y=True)
+    bc = datasets.load_breast_cancer(return_X_y=True)
+    diab = datasets.load_diabetes(return_X_y=True)
+    blobs = datasets.make_blobs(n_samples=90, centers=4, n_features=3, random_state=0)
+    Xs = rng.normal(size=(100, 6)) * [1, 10, 0.1, 5, 1, 3] + [0, 5, -2, 10, 1, 0]
+    ys = Xs @ rng.normal(size=6) + rng.normal(size=100)
+    Ys = np.c_[ys, -2 * ys + Xs[:, 0], np.sin(Xs[:, 1])]
+    Xs_s = StandardScaler().fit_transform(Xs)
+    yc = np.array(["neg", "pos"])[(ys > np.median(ys)).astype(int)]
+    Yml = np.c_[Xs[:, 0] > 0, Xs[:, 1] > 5, (Xs[:, 3] + Xs[:, 4]) > 11].astype(int)
+    wine_s = (StandardScaler().fit_transform(wine[0]), wine[1])
+    bc_s = (StandardScaler().fit_transform(bc[0][:200]), bc[1][:200])
+    diab_y = (diab[0], diab[1] / 100.0)
+    m = []
+
+    def add(name, est, X, y=None):
+        est = est.fit(X, y) if y is not None else est.fit(X)
+        m.append((name, est, np.ascontiguousarray(X[:40], dtype=np.float64)))
+
+    add("km_lloyd", KMeans(4, n_init=3, random_state=0), blobs[0])
+    add("km_elkan", KMeans(3, algorithm="elkan", n_init=2, random_state=1), iris[0])
+    add("km_one", KMeans(1, n_init=1, random_state=0), wine_s[0])
+    add("km_random8", KMeans(8, init="random", n_init=2, random_state=2), Xs)
+    add("mbkm", MiniBatchKMeans(5, batch_size=32, n_init=3, random_state=0), blobs[0])
+    add("mbkm_iris", MiniBatchKMeans(3, n_init=3, reassignment_ratio=0.05, random_state=0), iris[0])
+    add("pca_full", PCA(3, svd_solver="full"), wine[0])
+    add("pca_whiten", PCA(2, whiten=True), iris[0])
+    add("pca_arpack", PCA(4, svd_solver="arpack", random_state=0), Xs)
+    add("pca_rand_whiten", PCA(3, svd_solver="randomized", whiten=True, random_state=0), wine_s[0])
+    add("pca_mle", PCA("mle", svd_solver="full"), Xs)
+    add("pca_frac", PCA(0.9), diab[0])
+    add("tsvd", TruncatedSVD(2, random_state=0), wine[0])
+    add("tsvd_arpack", TruncatedSVD(3, algorithm="arpack"), Xs)
+    add("mlp_bin_relu", MLPC((6,), solver="lbfgs", max_iter=300, random_state=0), *bc_s)
+    add("mlp_bin_str_logistic", MLPC((5, 3), activation="logistic", solver="lbfgs", max_iter=300, random_state=0),
+        Xs_s, yc)
+    add("mlp_iris_tanh", MLPC((8,), activation="tanh", solver="lbfgs", max_iter=300, random_state=0), *iris)
+    add("mlp_wine_identity", MLPC((4,), activation="identity", solver="lbfgs", max_iter=300, random_state=0), *wine_s)
+    add("mlp_multilabel", MLPC((6,), solver="lbfgs", max_iter=300, random_state=0), Xs_s, Yml)
+    add("mlp_multilabel_tanh", MLPC((4, 4), activation="tanh", solver="lbfgs", max_iter=200, random_state=1), Xs_s, Yml)
+    add("mlp_adam", MLPC((7,), solver="adam", max_iter=60, random_state=0), *wine_s)
+    add("mlp_sgd_logistic", MLPC((5,), activation="logistic", solver="sgd", learning_rate_init=0.05, max_iter=60,
+                                 random_state=0), *iris)
+    add("mlpr_relu", MLPR((10,), solver="lbfgs", max_iter=300, random_state=0), *diab_y)
+    add("mlpr_multi_tanh", MLPR((8,), activation="tanh", solver="lbfgs", max_iter=300, random_state=0), Xs_s, Ys)
+    add("mlpr_identity", MLPR((3,), activation="identity", solver="lbfgs", max_iter=200, random_state=0), Xs_s, ys)
+    add("mlpr_deep_logistic", MLPR((5, 4, 3), activation="logistic", solver="lbfgs", max_iter=300, random_state=0),
+        Xs_s, Ys[:, :2])
+    add("mlpr_adam", MLPR((6,), solver="adam", max_iter=50, random_state=0), Xs_s, ys)
+    return m
+
+
+def safe_rows(np, model, X):
+    """The rows whose label is not within 1e-9 of a tie."""
+    name = type(model).__name__
+    if name in ("KMeans", "MiniBatchKMeans"):
+        c = model.cluster_centers_
+        d = (c ** 2).sum(axis=1) - 2 * X @ c.T
+        if d.shape[1] < 2:
+            return np.ones(len(X), dtype=bool)
+        s = np.sort(d, axis=1)
+        scale = np.maximum(1.0, np.abs(s[:, 0]) + (X ** 2).sum(axis=1))
+        return (s[:, 1] - s[:, 0]) > 1e-9 * scale
+    if name == "MLPClassifier":
+        p = model.predict_proba(X)
+        if model._label_binarizer.y_type_ == "multiclass":
+            s = np.sort(p, axis=1)
+            return (s[:, -1] - s[:, -2]) > 1e-9
+        return (np.abs(p - 0.5) > 1e-9).reshape(len(X), -1).all(axis=1)
+    return np.ones(len(X), dtype=bool)
+
+
+def compare(np, got, want, exact):
+    if got.shape != want.shape:
+        return "shape %s, sklearn %s" % (got.shape, want.shape)
+    if exact:
+        return None if np.array_equal(got, want) else "labels differ at %s" % (np.argwhere(got != want)[:5].tolist(),)
+    fin = np.isfinite(want)
+    scale = max(1.0, np.max(np.abs(want[fin]), initial=0))
+    if np.array_equal(np.isneginf(got), np.isneginf(want)) and np.allclose(got, want, rtol=TOL, atol=TOL * scale):
+        return None
+    return "max abs diff %g (scale %g)" % (np.max(np.abs(np.where(fin, got - want, 0))), scale)
+
+
+# ------------------------------------------------------- the wild corpus
+def numpy_outputs(np, o, X):
+    """{method: expected} from the estimator's own arrays (sklearn 1.2.1's formulas)."""
+    name = type(o).__name__
+    if name in ("KMeans", "MiniBatchKMeans"):
+        c = np.asarray(o.cluster_centers_, dtype=np.float64)
+        cc = (c ** 2).sum(axis=1)
+        labels = np.argmin(cc - 2 * X @ c.T, axis=1)
+        d = -2 * X @ c.T + (X ** 2).sum(axis=1)[:, None] + cc
+        return {"predict": labels.astype(np.int32), "transform": np.sqrt(np.maximum(d, 0))}
+    act = {"identity": lambda v: v, "logistic": lambda v: 1 / (1 + np.exp(-v)), "tanh": np.tanh,
+           "relu": lambda v: np.maximum(v, 0)}
+
+    def softmax(v):
+        e = np.exp(v - v.max(axis=1)[:, None])
+        return e / e.sum(axis=1)[:, None]
+    a = X
+    for i, (w, b) in enumerate(zip(o.coefs_, o.intercepts_)):
+        a = a @ w + b
+        a = act[o.activation](a) if i < len(o.coefs_) - 1 else \
+            (softmax(a) if o.out_activation_ == "softmax" else act[o.out_activation_](a))
+    if name == "MLPRegressor":
+        return {"predict": a[:, 0] if a.shape[1] == 1 else a}
+    lb = o._label_binarizer
+    classes = np.asarray(lb.classes_)
+    if lb.y_type_ == "multiclass":
+        return {"predict": classes[a.argmax(axis=1)], "predict_proba": a, "predict_log_proba": np.log(a)}
+    thr = (lb.pos_label + lb.neg_label) / 2.0
+    if lb.y_type_ == "binary":
+        p = np.c_[1 - a[:, 0], a[:, 0]]
+        return {"predict": classes[(a[:, 0] > thr).astype(int)], "predict_proba": p, "predict_log_proba": np.log(p)}
+    return {"predict": (a > thr).astype(int), "predict_proba": a, "predict_log_proba": np.log(a)}
+
+
+def inert_load(path):
+    """common.inert_load, with Python 2's byte strings (numpy scalars of the
+    0.18 files, pickled by Python 2) read as latin-1, as numpy documents."""
+    import pickle
+    orig = pickle._Unpickler.__init__
+
+    def init(self, file, *, fix_imports=True, encoding="ASCII", errors="strict", buffers=None):
+        orig(self, file, fix_imports=fix_imports, encoding="latin1", errors=errors, buffers=buffers)
+    pickle._Unpickler.__init__ = init
+    try:
+        return common.inert_load(path)
+    finally:
+        pickle._Unpickler.__init__ = orig
+
+
+def width_of(np, o):
+    if hasattr(o, "cluster_centers_"):
+        return np.asarray(o.cluster_centers_).shape[1]
+    return np.asarray(o.coefs_[0]).shape[0]
+
+
+def check_wild(np, brine, summary, tmp, timeout):
+    import csv
+    wild = common.default_wild()
+    rows = {r["id"]: r for r in csv.DictReader(open(os.path.join(wild, "MANIFEST.tsv")), delimiter="\t")}
+    with open(os.path.join(common.REPO, "tests", "wild_expectations.tsv")) as f:
+        exp = list(csv.DictReader([x for x in f if not x.startswith("#")], delimiter="\t"))
+    checked = 0
+    for e in exp:
+        short = e["root"].rsplit(".", 1)[-1]
+        path = os.path.join(wild, rows[e["id"]]["file"])
+        if short in ("AgglomerativeClustering", "DBSCAN", "OPTICS", "SpectralClustering"):
+            xpath = os.path.join(tmp, "wild%s.npy" % e["id"])
+            np.save(xpath, np.zeros((3, 2)))
+            res = common.run_brine(brine, ["predict", path, xpath], timeout=timeout)
+            checked += 1
+            if res.crash_reason() or res.rc != 2 or "has no predict" not in res.stderr_text or \
+                    e["root"] not in res.stderr_text or common.one_line_error(res):
+                summary.fail("wild %s %s refused" % (e["id"], short), "  expected exit 2 naming the class and "
+                             "that sklearn has no predict\n" + res.describe())
+            else:
+                summary.ok()
+            continue
+        if e["predict"] != "ok" or short not in ("KMeans", "MiniBatchKMeans", "MLPClassifier", "MLPRegressor"):
+            continue
+        o = inert_load(path)
+        X = np.random.RandomState(int(e["id"])).normal(size=(11, width_of(np, o))) * 2
+        xpath = os.path.join(tmp, "wild%s.npy" % e["id"])
+        np.save(xpath, X)
+        for meth, want in numpy_outputs(np, o, X).items():
+            out = os.path.join(tmp, "wild%s.%s.npy" % (e["id"], meth))
+            res = common.run_brine(brine, ["predict", path, xpath, "--method", meth, "-o", out], timeout=timeout)
+            label = "wild %s %s/%s" % (e["id"], short, meth)
+            checked += 1
+            if res.crash_reason() or res.rc != 0:
+                summary.fail(label, "  brine failed\n" + res.describe())
+                continue
+            got = np.load(out, allow_pickle=False)
+            d = compare(np, got, want, meth == "predict" and want.dtype.kind not in "f")
+            if d:
+                summary.fail(label, "  " + d)
+            else:
+                summary.ok()
+    return checked
+
+
+def main():
+    import numpy as np
+    args = common.parse_args(__doc__.split("\n")[1])
+    summary = common.Summary(PREFIX, args.max_failures_shown)
+    brine = common.find_brine(args.brine, PREFIX)
+    warnings.simplefilter("ignore")
+    models = fit_models()
+    checks = 0
+    first_of_kind = set()
+    with common.TempDir(args.keep) as tmp:
+        for i, (name, model, X) in enumerate(models):
+            X = X[safe_rows(np, model, X)]
+            xpath = os.path.join(tmp, name + ".x.npy")
+            np.save(xpath, X)
+            ref = {meth: np.asarray(getattr(model, meth)(X)) for meth in METHODS if hasattr(model, meth)}
+            # PCA.score_samples (a Gaussian log-likelihood through a matrix
+            # inverse) is not implemented: it is checked to be refused below
+            ref.pop("score_samples", None)
+            kind = type(model).__name__
+            first = kind not in first_of_kind
+            first_of_kind.add(kind)
+            if first:  # protocols 2-5, zlib and lz4; the first KMeans every compressor too
+                sources = ALL_SOURCES if i == 0 else ALL_SOURCES[:5] + ALL_SOURCES[-1:]
+            else:  # one format each, in turn
+                sources = [ALL_SOURCES[i % len(ALL_SOURCES)]]
+            for label, meth, got, want in common.predict_in_every_format(
+                    brine, tmp, name, model, xpath, ref, sources, args.timeout, summary):
+                checks += 1
+                exact = meth == "predict" and (kind in ("KMeans", "MiniBatchKMeans", "MLPClassifier"))
+                if exact and kind in ("KMeans", "MiniBatchKMeans") and got.dtype != want.dtype:
+                    summary.fail(label, "  labels dtype %s, sklearn %s" % (got.dtype, want.dtype))
+                    continue
+                d = compare(np, got, want, exact)
+                if d:
+                    summary.fail(label, "  " + d)
+                else:
+                    summary.ok()
+            if not first:
+                continue
+            # methods sklearn lacks (and PCA's score_samples) are refused
+            path = os.path.join(tmp, "%s.%s" % (name, sources[0][0]))
+            for meth in METHODS:
+                if meth in ref:
+                    continue
+                res = common.run_brine(brine, ["predict", path, xpath, "--method", meth], timeout=args.timeout)
+                checks += 1
+                if res.rc != 2 or res.crash_reason():
+                    summary.fail("%s/%s" % (name, meth), "  accepted a method it lacks\n" + res.describe())
+                else:
+                    summary.ok()
+            # the default method: predict, or transform for PCA / TruncatedSVD (CONVENTIONS)
+            default = "predict" if "predict" in ref else "transform"
+            res = common.run_brine(brine, ["predict", path, xpath], timeout=args.timeout)
+            checks += 1
+            lines = res.stdout_text.splitlines()
+            ncol = 1 if ref[default].ndim == 1 else ref[default].shape[1]
+            if res.rc != 0 or len(lines) != len(X) or any(len(line.split(",")) != ncol for line in lines):
+                summary.fail("%s/default-method" % name, "  expected %d rows of %s\n%s" % (len(X), default, res.describe()))
+            else:
+                summary.ok()
+        wild = check_wild(np, brine, summary, tmp, args.timeout)
+    print("cluster-mlp: %d models, %d checks; %d wild-file checks against numpy on their own arrays" % (
+        len(models), checks, wild))
+    return summary.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
