@@ -902,8 +902,13 @@ def inert_load(path):
             module = "numpy.core" + module[len("numpy._core"):]
         # random states (members' random_state_) are not needed to predict, and
         # numpy 1.24 cannot rebuild newer numpy's bit generators
-        if module.startswith(("sklearn.", "numpy.random")) or module == "_loss":
+        # scipy.sparse matrices (a TfidfTransformer's _idf_diag) keep their state dict
+        if module.startswith(("sklearn.", "numpy.random", "scipy.sparse")) or module == "_loss":
             return module, None, type(name, (Inert,), {})
+        if (module, name) == ("builtins", "slice"):  # ColumnTransformer column selections
+            return module, name, None
+        if (module, name) in (("builtins", "set"), ("builtins", "frozenset")):  # stop_words_
+            return module, name, None
         if module.split(".")[0] not in ("numpy", "copyreg", "_codecs", "joblib"):
             raise pk.UnpicklingError("refused %s.%s" % (module, name))
         return module, name, None
