@@ -91,8 +91,8 @@ static size_t node_children(const bv *v, size_t i, const bv **out) {
         *out = v->u.seq.items[i];
         return 1;
     case BRINE_OBJECT: {
-        const bv *k[4] = {v->u.obj.callable, v->u.obj.args, v->u.obj.kwargs, v->u.obj.state};
-        if (i >= 4) return 0;
+        const bv *k[5] = {v->u.obj.callable, v->u.obj.args, v->u.obj.kwargs, v->u.obj.state, v->u.obj.items};
+        if (i >= 5) return 0;
         *out = k[i];
         return 1;
     }
@@ -273,6 +273,7 @@ static int link_node(be_copier *c, const bv *src) {
         dst->u.obj.args = map_get(c, src->u.obj.args);
         dst->u.obj.kwargs = map_get(c, src->u.obj.kwargs);
         dst->u.obj.state = map_get(c, src->u.obj.state);
+        dst->u.obj.items = map_get(c, src->u.obj.items);
         return 1;
     case BRINE_NDARRAY: case BRINE_SCALAR:
         return link_array(c, src, dst);

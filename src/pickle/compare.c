@@ -75,6 +75,8 @@ static int shallow(const bv *a, const bv *b, pair *kids, size_t *nk, const char 
         kids[(*nk)++] = (pair){a->u.obj.callable, b->u.obj.callable};
         kids[(*nk)++] = (pair){a->u.obj.args, b->u.obj.args};
         if (a->u.obj.state) kids[(*nk)++] = (pair){a->u.obj.state, b->u.obj.state};
+        if (!a->u.obj.items != !b->u.obj.items) { *why = "object items differ"; return 0; }
+        if (a->u.obj.items) kids[(*nk)++] = (pair){a->u.obj.items, b->u.obj.items};
         return 1;
     case BRINE_DTYPE: {
         const bv_dtype *x = a->u.dt, *y = b->u.dt;

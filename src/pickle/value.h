@@ -100,7 +100,9 @@ struct brine_value {
             size_t index_cap;
         } seq;
         struct { const char *module, *name; const bp_global *entry; } g;
-        struct { bv *callable, *args, *kwargs, *state; } obj;
+        /* items: a dict subclass's own items (SETITEMS on it, written
+         * back before BUILD), a DICT or NULL. */
+        struct { bv *callable, *args, *kwargs, *state, *items; } obj;
         bv_array *arr; /* NDARRAY, SCALAR (ndim 0, data = item) */
         bv_dtype *dt;  /* DTYPE */
         struct { bv *start, *stop, *step; } slice;

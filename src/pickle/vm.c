@@ -484,12 +484,29 @@ HANDLER(DICT) {
     return st ? st : push(vm, d);
 }
 
+/* Objects of the dict subclasses brine knows to hold plain items
+ * (sklearn's Bunch: dict.__setitem__, no code of its own) keep SETITEM(S)
+ * in their own items dict; *dict becomes it. */
+static int dict_subclass_items(bp_vm *vm, bv **dict, brine_status *st) {
+    const bv *cls = (*dict)->kind == BRINE_OBJECT ? (*dict)->u.obj.callable : NULL;
+    if (!cls || cls->kind != BRINE_GLOBAL || strcmp(cls->u.g.name, "Bunch") ||
+        (strcmp(cls->u.g.module, "sklearn.utils") && strcmp(cls->u.g.module, "sklearn.utils._bunch")))
+        return 0;
+    if (!(*dict)->u.obj.items && !((*dict)->u.obj.items = bv_new(vm->arena, BRINE_DICT))) {
+        *st = nomem(vm);
+        return 0;
+    }
+    *dict = (*dict)->u.obj.items;
+    return 1;
+}
+
 HANDLER(SETITEM) {
     (void)a;
     bv *key = NULL, *value = NULL, *dict = NULL;
     brine_status st = pop(vm, &value);
     if (!st) st = pop(vm, &key);
     if (!st) st = top(vm, &dict);
+    if (!st) dict_subclass_items(vm, &dict, &st);
     if (!st && fill_ok(vm, dict, BRINE_DICT, "SETITEM", &st)) st = bv_dict_set(vm->arena, dict, key, value, vm->err, vm->op_offset);
     return st;
 }
@@ -500,6 +517,7 @@ HANDLER(SETITEMS) {
     bv *dict = NULL;
     brine_status st = pop_mark(vm, &start);
     if (!st) st = target_below_mark(vm, start, &dict);
+    if (!st) dict_subclass_items(vm, &dict, &st);
     if (!st && !fill_ok(vm, dict, BRINE_DICT, "SETITEMS", &st)) {
         if (!st) vm->sp = start;
         return st;

@@ -420,6 +420,7 @@ static size_t children(const bv *v, const bv **out, size_t max, size_t from) {
     case BRINE_OBJECT:
         if (from) break;
         CHILD(v->u.obj.callable); CHILD(v->u.obj.args); CHILD(v->u.obj.kwargs); CHILD(v->u.obj.state);
+        CHILD(v->u.obj.items);
         break;
     case BRINE_NDARRAY: case BRINE_SCALAR:
         if (from) break;
@@ -591,6 +592,9 @@ static void write_object(bp_writer *w, const bv *o) {
         push_op(w, BP_OP_BUILD);
         bp_w_push_value(w, o->u.obj.state);
     }
+    /* A dict subclass's items go before its state, as pickle's save_reduce
+     * writes dictitems. */
+    if (o->u.obj.items) push_task(w, (task){T_BATCH, 0, 0, o->u.obj.items, 0, NULL});
     push_memo(w, o);
     push_done(w, o);
     if (o->how == BV_HOW_NEWOBJ) {

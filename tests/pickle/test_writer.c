@@ -214,8 +214,39 @@ static void bad_options_are_refused(void) {
     bp_arena_free(&a);
 }
 
+/* sklearn's Bunch is a dict subclass: pickle fills it with SETITEMS after
+ * NEWOBJ.  brine keeps those items on the object and writes them back in
+ * the same place; the same fill on any other object stays refused. */
+static const char P_bunch[] =
+    "\x80\x02\x63\x73\x6b\x6c\x65\x61\x72\x6e\x2e\x75\x74\x69\x6c\x73\x2e\x5f\x62\x75\x6e\x63\x68\x0a\x42\x75\x6e\x63\x68\x0a"
+    "\x71\x00\x29\x81\x71\x01\x28\x58\x01\x00\x00\x00\x61\x71\x02\x4b\x01\x58\x01\x00\x00\x00\x62\x71\x03\x5d\x71\x04\x28\x4b"
+    "\x02\x4b\x03\x65\x75\x2e";
+
+static void bunch_items_round_trip(void) {
+    brine_file *f = NULL;
+    brine_error err;
+    brine_error_clear(&err);
+    CHECK_EQ_INT(brine_file_open_memory(&f, P_bunch, sizeof P_bunch - 1, NULL, &err), BRINE_OK);
+    const bv *root = f ? brine_file_root(f) : NULL;
+    CHECK(root && root->kind == BRINE_OBJECT && root->u.obj.items && root->u.obj.items->u.seq.n == 2);
+    if (root) {
+        for (int proto = 2; proto <= 5; proto++) round_trip(root, BRINE_FORMAT_PICKLE, BRINE_COMPRESSION_NONE, proto);
+        round_trip(root, BRINE_FORMAT_JOBLIB, BRINE_COMPRESSION_ZLIB, 4);
+    }
+    brine_file_free(f);
+    /* the same SETITEMS on an object of another allowlisted class (an SVC,
+     * where Python calls __setitem__ and fails) */
+    static const char other[] = "\x80\x02\x63\x73\x6b\x6c\x65\x61\x72\x6e\x2e\x73\x76\x6d\x2e\x5f\x63\x6c\x61\x73\x73\x65"
+                                "\x73\x0a\x53\x56\x43\x0a\x71\x00\x29\x81\x71\x01\x28\x58\x01\x00\x00\x00\x61\x71\x02\x4b"
+                                "\x01\x75\x2e";
+    CHECK_EQ_INT(brine_file_open_memory(&f, other, sizeof other - 1, NULL, &err), BRINE_E_UNSUPPORTED);
+    CHECK(strstr(err.message, "SETITEMS") != NULL);
+    brine_file_free(f);
+}
+
 int main(void) {
     RUN(every_protocol_and_container_round_trips);
+    RUN(bunch_items_round_trip);
     RUN(frames_are_consistent);
     RUN(constructor_argument_cycles_are_refused);
     RUN(bad_options_are_refused);
