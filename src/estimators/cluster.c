@@ -15,12 +15,15 @@
  *             sqrt(max(((-2 x.c_j) + ||x||^2) + ||c_j||^2, 0)).
  * PCA / TruncatedSVD (family "decomposition"):
  *   transform PCA: (x - mean_) @ components_.T, divided by
- *             sqrt(explained_variance_) when whiten; TruncatedSVD:
- *             x @ components_.T.
+ *             sqrt(explained_variance_) when whiten (files of sklearn >=
+ *             1.5: x @ components_.T - mean_ @ components_.T, the square
+ *             root clipped below at DBL_EPSILON, as those versions compute
+ *             it); TruncatedSVD: x @ components_.T.
  * sklearn computes the dot products with BLAS; brine sums each one left to
  * right, which agrees within 1e-9 relative (CONVENTIONS).  NaN and infinite
  * input are refused, as sklearn's check_array does.  Neither family writes
  * files itself: .save is NULL (the generic writer). */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,6 +140,8 @@ typedef struct dec_model {
     double *comp;      /* k * n */
     double *mean;      /* n, or NULL (TruncatedSVD; PCA with mean_ None) */
     double *scale;     /* k: sqrt(explained_variance_) when whitening, else NULL */
+    double *mc;        /* sklearn >= 1.5: k values mean_ @ components_.T, subtracted
+                          after the product instead of centring x first */
 } dec_model;
 
 static brine_status decomp_load(brine_model *m, const bv *state, brine_error *err) {
@@ -174,7 +179,17 @@ static brine_status decomp_load(brine_model *m, const bv *state, brine_error *er
                 return be_fail(err, m, "explained_variance_ has %zu values but components_ has %zu rows", e.rows * e.cols,
                                d->k);
             d->scale = e.v;
-            for (size_t j = 0; j < d->k; j++) d->scale[j] = sqrt(d->scale[j]);
+            /* sklearn >= 1.5 clips the scale below at float64's epsilon */
+            int clip = be_version_at_least(m, 1, 5, 0) == 1;
+            for (size_t j = 0; j < d->k; j++) {
+                d->scale[j] = sqrt(d->scale[j]);
+                if (clip && d->scale[j] < DBL_EPSILON) d->scale[j] = DBL_EPSILON;
+            }
+        }
+        if (d->mean && be_version_at_least(m, 1, 5, 0) == 1) {
+            d->mc = be_alloc(m, d->k, sizeof *d->mc);
+            if (!d->mc) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+            for (size_t j = 0; j < d->k; j++) d->mc[j] = dot(d->mean, d->comp + j * d->n, d->n);
         }
     }
     m->n_outputs = 1;
@@ -199,9 +214,10 @@ static brine_status decomp_predict(const brine_model *m, brine_method method, co
     if (!row) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
     for (size_t r = 0; r < in->n_rows; r++) {
         const double *x = in->xd + r * d->n;
-        for (size_t f = 0; f < d->n; f++) row[f] = d->mean ? x[f] - d->mean[f] : x[f];
+        for (size_t f = 0; f < d->n; f++) row[f] = d->mean && !d->mc ? x[f] - d->mean[f] : x[f];
         for (size_t j = 0; j < d->k; j++) {
             double t = dot(row, d->comp + j * d->n, d->n);
+            if (d->mc) t -= d->mc[j];
             out->values[r * d->k + j] = d->scale ? t / d->scale[j] : t;
         }
     }

@@ -238,6 +238,58 @@ def check_wild(np, brine, summary, tmp, timeout):
     return checked
 
 
+def check_pca_layouts(np, brine, summary, tmp, timeout):
+    """sklearn >= 1.5 computes PCA.transform as X @ components_.T -
+    mean_ @ components_.T and clips sqrt(explained_variance_) below at
+    float64's epsilon when whitening: 1.2.1 fits whose _sklearn_version is
+    rewritten to 1.5.0 and 1.7.2 must give that formula (numpy here), those
+    of 1.2.1 and 1.4.2 the old one.  The data has rank 2 in 3 dimensions, so
+    the third component is noise only, and the two formulas
+    differ (its variance set to 1e-34, below epsilon squared)."""
+    import pickle
+    from sklearn.decomposition import PCA
+    rng = np.random.RandomState(5)
+    B = rng.normal(size=(60, 2))
+    X = np.c_[B, B @ [0.5, -2.0]] + [1.0, -3.0, 2.0]
+    checked = 0
+    for whiten in (False, True):
+        model = PCA(3, whiten=whiten, svd_solver="full").fit(X)
+        model.explained_variance_[2] = 1e-34  # sqrt 1e-17 < epsilon: clipped by sklearn >= 1.5
+        T = X[:15] + rng.normal(size=(15, 3)) * 0.1
+        xpath = os.path.join(tmp, "pcav.x.npy")
+        np.save(xpath, T)
+        raw = pickle.dumps(model, protocol=4)
+        assert raw.count(b"\x8c\x051.2.1") == 1
+        C = model.components_
+        old = (T - model.mean_) @ C.T
+        new = T @ C.T - model.mean_.reshape(1, -1) @ C.T
+        scale = np.sqrt(model.explained_variance_)
+        if whiten:
+            old = old / scale
+            new = new / np.maximum(scale, np.finfo(np.float64).eps)
+        for version, want in (("1.2.1", model.transform(T)), ("1.4.2", old), ("1.5.0", new), ("1.7.2", new)):
+            path = os.path.join(tmp, "pcav-%s-%d.pkl" % (version, whiten))
+            with open(path, "wb") as f:
+                f.write(raw.replace(b"\x8c\x051.2.1", b"\x8c\x05" + version.encode()))
+            out = path + ".npy"
+            res = common.run_brine(brine, ["predict", path, xpath, "-o", out], timeout=timeout)
+            label = "pca layout %s whiten=%s" % (version, whiten)
+            checked += 1
+            if res.crash_reason() or res.rc != 0:
+                summary.fail(label, "  brine failed\n" + res.describe())
+                continue
+            # the clipped column is huge (x / eps): relative to each column's scale
+            got = np.load(out)
+            d = None
+            for j in range(3):
+                d = d or compare(np, got[:, j], want[:, j], False)
+            if d:
+                summary.fail(label, "  " + d)
+            else:
+                summary.ok()
+    return checked
+
+
 def main():
     import numpy as np
     args = common.parse_args(__doc__.split("\n")[1])
@@ -298,6 +350,7 @@ def main():
                 summary.fail("%s/default-method" % name, "  expected %d rows of %s\n%s" % (len(X), default, res.describe()))
             else:
                 summary.ok()
+        checks += check_pca_layouts(np, brine, summary, tmp, args.timeout)
         wild = check_wild(np, brine, summary, tmp, args.timeout)
     print("cluster-mlp: %d models, %d checks; %d wild-file checks against numpy on their own arrays" % (
         len(models), checks, wild))
