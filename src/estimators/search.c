@@ -15,7 +15,8 @@
  *    its sum (added left to right, as numpy reduces the transposed stack);
  *    decision_function stacks their decision values (one estimator: its
  *    own).  Multilabel targets are refused.
- * Rows reach the inner models as the caller gave them (float64); a tree
+ * Rows reach the inner models as the caller gave them (float64, and text
+ * cells for models that read text, through be_predict_input); a tree
  * inside converts them to float32 as sklearn does. */
 #include <math.h>
 #include <stdio.h>
@@ -55,13 +56,11 @@ static brine_status take_kind(brine_model *m, int classifier, brine_error *err) 
     return BRINE_OK;
 }
 
-/* Runs method on sub with this call's rows, into a new prediction. */
+/* Runs method on sub with this call's rows (and text cells, for models
+ * that read them), into a new prediction. */
 static brine_status run_sub(const brine_model *sub, brine_method method, const be_input *in, brine_prediction **out,
                             brine_error *err) {
-    brine_predict_options po = BRINE_PREDICT_OPTIONS_INIT;
-    po.n_threads = in->n_threads;
-    po.reference = in->reference;
-    return brine_predict(out, sub, method, in->xd, BRINE_DTYPE_FLOAT64, in->n_rows, in->n_cols, &po, err);
+    return be_predict_input(out, sub, method, in, err);
 }
 
 /* ------------------------------------------------------ the searches */
@@ -88,27 +87,37 @@ static brine_status search_load(brine_model *m, const bv *state, brine_error *er
     m->feature_names = b->feature_names;
     m->n_feature_names = b->n_feature_names;
     m->allow_nan = b->allow_nan;
+    m->takes_text = brine_model_takes_text(b);
+    m->text_out = b->text_out;
     m->n_estimators = b->n_estimators;
     m->impl = b;
     return be_keep_params(m, state, err);
 }
 
+/* inverse_transform (another input width) is not delegated. */
 static size_t search_columns(const brine_model *m, brine_method method) {
+    if (method == BRINE_METHOD_INVERSE_TRANSFORM) return BE_NO_METHOD;
     return be_output_columns((const brine_model *)m->impl, method);
 }
 
 static brine_status search_predict(const brine_model *m, brine_method method, const be_input *in,
                                    brine_prediction *out, brine_error *err) {
     const brine_model *b = m->impl;
-    if (b->cls->family->flags & BE_FAM_FLOAT64) return b->cls->family->predict(b, method, in, out, err);
     brine_prediction *p = NULL;
     brine_status st = run_sub(b, method, in, &p, err);
     if (st) return st;
     size_t cells = in->n_rows * out->n_columns;
-    if (out->indices) memcpy(out->indices, p->indices, cells * sizeof *out->indices);
-    else memcpy(out->values, p->values, cells * sizeof *out->values);
+    if (p->n_columns != out->n_columns || !p->indices != !out->indices || !p->labels != !out->labels) {
+        st = be_fail_status(err, BRINE_E_ARGUMENT, m, "best_estimator_'s %s gives another table", brine_method_name(method));
+    } else if (out->labels) {
+        memcpy(out->labels, p->labels, cells * sizeof *out->labels);
+    } else if (out->indices) {
+        memcpy(out->indices, p->indices, cells * sizeof *out->indices);
+    } else {
+        memcpy(out->values, p->values, cells * sizeof *out->values);
+    }
     brine_prediction_free(p);
-    return BRINE_OK;
+    return st;
 }
 
 const be_family be_search_family = {"search", search_load, search_predict, NULL, search_columns, BE_FAM_FLOAT64};
@@ -173,6 +182,7 @@ static brine_status ovr_load(brine_model *m, const bv *state, brine_error *err) 
                            brine_method_name((brine_method)score), want);
         if (e->cls->classifier && (e->classes->n != 2))
             return be_fail(err, m, "%s has %zu classes, not 2", field, e->classes->n);
+        m->takes_text |= brine_model_takes_text(e);
     }
     o->threshold = o->score == BRINE_METHOD_DECISION_FUNCTION ? 0.0 : 0.5;
     if (!m->feature_names) {
