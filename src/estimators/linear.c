@@ -160,7 +160,7 @@ static int str_is(const bv *v, const char *s) { return v && bv_is_str(v, s); }
 /* How the classifier turns scores into probabilities, as sklearn 1.2 does. */
 static int proba_kind(const brine_model *m, const bv *state) {
     const char *name = m->short_name;
-    if (!strcmp(name, "LogisticRegression")) {
+    if (!strcmp(name, "LogisticRegression") || !strcmp(name, "LogisticRegressionCV")) {
         const bv *mc = bv_dict_get(state, "multi_class");
         const bv *solver = bv_dict_get(state, "solver");
         int ovr = !mc || str_is(mc, "ovr") || str_is(mc, "warn") ||

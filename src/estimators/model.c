@@ -497,12 +497,7 @@ brine_status be_model_from_value(brine_model **out, const bv *root, int depth, b
         return bi_fail(err, BRINE_E_UNSUPPORTED, -1, "brine cannot predict with %s.%s: %s", module, name, no_method);
     if (!cls)
         return bi_fail(err, BRINE_E_UNSUPPORTED, -1,
-                       "brine cannot predict with %s.%s; supported: decision trees, extra trees, random forests and "
-                       "extra-trees ensembles (classifiers and regressors), GradientBoostingClassifier, "
-                       "GradientBoostingRegressor, LinearRegression, Ridge, Lasso, "
-                       "ElasticNet, SGDRegressor, LinearSVR, LogisticRegression, RidgeClassifier, SGDClassifier, "
-                       "Perceptron, LinearSVC, StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, Normalizer, "
-                       "Binarizer and Pipeline",
+                       "brine cannot predict with %s.%s (docs/SUPPORT.md lists the estimator classes brine reads)",
                        module ? module : "?", name ? name : "?");
     brine_model *m = calloc(1, sizeof *m);
     if (!m) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");

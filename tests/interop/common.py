@@ -998,7 +998,8 @@ def written_back(brine, tmp, name, path, model, X, methods, summary, timeout=60.
             summary.fail(label, "  Python cannot load it: %r" % (e,))
             continue
         def same(a, b):
-            a, b = np.asarray(a), np.asarray(b)
+            a = a.toarray() if hasattr(a, "toarray") else np.asarray(a)  # scipy sparse results
+            b = b.toarray() if hasattr(b, "toarray") else np.asarray(b)
             return a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
         bad = [m for m in methods if not same(getattr(back, m)(X), getattr(model, m)(X))]
         if type(back) is not type(model) or bad:
