@@ -18,7 +18,9 @@ under the basename of path_in_repo beside its sidecar .npy files, as
 test_wild.py does.  X.npy holds 7 random float64 rows as wide as the model:
 n_features_in_ (or the older n_features_) from `brine inspect --json`, else the
 first Tree's n_features, else the n_features_in brine derives from the
-fitted arrays, else 4 for roots brine cannot predict with.  Never a
+fitted arrays, else 4 for roots brine cannot predict with; models that read
+text (encoders of str categories: TEXT_INPUTS) get ROWS CSV rows of their own
+categories instead.  Never a
 crash (signal, sanitizer report) nor more than 30 s per command.
 
 Usage: /usr/bin/python3 tests/interop/test_wild_expectations.py --brine build/brine
@@ -44,6 +46,20 @@ EXPECTATIONS = os.path.join(common.REPO, "tests", "wild_expectations.tsv")
 OUTCOMES = ("ok", "refuse", "unsupported", "error")
 TIME_LIMIT = 30.0
 ROWS = 7
+
+# Files whose estimators take text: ROWS CSV rows with a header, written by
+# hand from the categories `brine inspect` shows (values the files know).
+TEXT_INPUTS = {
+    "050": "reading_score,gender,race_ethnicity,parental_level_of_education,lunch,test_preparation_course,"
+           "writing_score\n"
+           + "".join("%d,%s,group %s,%s,%s,%s,%s\n" % (50 + 5 * i, ("female", "male")[i % 2], "ABCDE"[i % 5],
+                                                      ("high school", "some college", "master's degree")[i % 3],
+                                                      ("standard", "free/reduced")[i % 2],
+                                                      ("none", "completed", "")[i % 3], "" if i == 3 else 61 + i)
+                     for i in range(ROWS)),
+    "073": "label\n" + "".join("%s\n" % ("Blast Disease", "Brown Spot Disease", "False Smut Disease",
+                                          "Bacterial Blight Disease")[i % 4] for i in range(ROWS)),
+}
 
 
 def read_tsv(path):
@@ -138,7 +154,12 @@ def check_row(brine, exp, row, wild, tmp):
     problems.append(judge("inspect", r1, exp["inspect"], exp["inspect_reason"]))
     inp = os.path.join(tmp, "%s.x.npy" % row["id"])
     rng = np.random.RandomState(int(row["id"]))
-    np.save(inp, rng.normal(size=(ROWS, width(brine, path))))
+    if row["id"] in TEXT_INPUTS:
+        inp = os.path.join(tmp, "%s.x.csv" % row["id"])
+        with open(inp, "w") as f:
+            f.write(TEXT_INPUTS[row["id"]])
+    else:
+        np.save(inp, rng.normal(size=(ROWS, width(brine, path))))
     r2 = common.run_brine(brine, ["predict", path, inp], timeout=TIME_LIMIT + 5)
     problems.append(judge("predict", r2, exp["predict"], exp["predict_reason"], ROWS))
     return problems, "i%d p%d" % (r1.rc, r2.rc)
