@@ -27,8 +27,12 @@
  * The private _dual_coef_ / _intercept_ (libsvm's signs) are used, not the
  * public copies that binary classifiers negate.  Files of sklearn < 0.23
  * store n_support_, probA_, probB_ instead of _n_support, _probA, _probB.
- * Refused (BRINE_E_UNSUPPORTED): sparse-fitted models (_sparse), kernel
- * 'precomputed' and callable kernels. */
+ * Sparse fits (_sparse: support_vectors_ and _dual_coef_ scipy CSR
+ * matrices) take dense rows as sklearn takes them, converted to CSR (zeros
+ * dropped): the sparse build's kernels merge the nonzero columns in
+ * increasing order without BLAS, so they are bit-identical everywhere.
+ * Refused (BRINE_E_UNSUPPORTED): kernel 'precomputed' and callable
+ * kernels. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +52,11 @@ typedef struct svm_model {
     size_t n_sv, n_feat;
     size_t n_class;    /* classifiers: len(classes_); others 2 (libsvm's convention) */
     size_t n_pairs;    /* classifiers: n_class (n_class - 1) / 2; others 1 */
-    double *sv;        /* n_sv * n_feat, row-major */
+    double *sv;        /* dense fits: n_sv * n_feat, row-major */
+    int sparse;        /* fitted on sparse X: support vectors in CSR form */
+    size_t *sv_ptr;    /* sparse: n_sv + 1 offsets into sv_idx / sv_val */
+    size_t *sv_idx;    /* sparse: column of each stored value, increasing within a row */
+    double *sv_val;
     size_t *start;     /* classifiers: first SV of each class */
     size_t *count;     /* classifiers: SVs of each class (_n_support) */
     double *coef;      /* (n_class - 1) * n_sv: _dual_coef_ rows (libsvm's sv_coef) */
@@ -162,9 +170,10 @@ static brine_status read_n_support(brine_model *m, const bv *state, svm_model *s
     if (!a || a->ndim != 1) return be_fail(err, m, "%s is %s", key, v ? "not a 1-D array" : "missing");
     size_t n = (size_t)a->count;
     if (!is_svc(s)) {
-        /* libsvm does not use it; sklearn checks n_support_ = _n_support[:1] */
+        /* libsvm does not use it; sklearn checks n_support_ = _n_support[:1]
+         * of dense fits (sparse fits of sklearn 1.2 store other numbers) */
         int64_t c;
-        if (n && s->n_sv && (!be_array_int(a, 0, &c) || c != (int64_t)s->n_sv))
+        if (n && s->n_sv && !s->sparse && (!be_array_int(a, 0, &c) || c != (int64_t)s->n_sv))
             return be_fail(err, m, "%s[0] is not the %zu support vectors", key, s->n_sv);
         return BRINE_OK;
     }
@@ -241,6 +250,84 @@ static brine_status read_shape_params(brine_model *m, const bv *state, svm_model
     return BRINE_OK;
 }
 
+/* A scipy csr_matrix (any module path scipy used) into rows x cols with
+ * offsets ptr[rows + 1], column indices idx and values val (arena). */
+typedef struct svm_csr {
+    size_t rows, cols, nnz;
+    size_t *ptr, *idx;
+    double *val;
+} svm_csr;
+
+static brine_status read_csr(brine_model *m, const bv *v, const char *field, svm_csr *out, brine_error *err) {
+    const char *name = NULL, *mod = v && v->kind == BRINE_OBJECT ? brine_value_global(v, &name) : NULL;
+    if (!mod || strncmp(mod, "scipy.sparse", 12) || !name || (strcmp(name, "csr_matrix") && strcmp(name, "csr_array")))
+        return be_fail(err, m, "%s is not a scipy csr_matrix", field);
+    const bv *st = v->u.obj.state;
+    if (!st || st->kind != BRINE_DICT) return be_fail(err, m, "%s has no state", field);
+    const bv *shape = bv_dict_get(st, "_shape");
+    int64_t r, c;
+    if (!shape || shape->kind != BRINE_TUPLE || shape->u.seq.n != 2 || !be_get_int(shape->u.seq.items[0], &r) ||
+        !be_get_int(shape->u.seq.items[1], &c) || r < 0 || c < 0 || r > INT32_MAX || c > INT32_MAX)
+        return be_fail(err, m, "%s._shape is not a (rows, cols) tuple", field);
+    const bv_array *ip = be_array(bv_dict_get(st, "indptr")), *ix = be_array(bv_dict_get(st, "indices"));
+    const bv_array *dv = be_array(bv_dict_get(st, "data"));
+    if (!ip || !ix || !dv || ip->ndim != 1 || ix->ndim != 1 || dv->ndim != 1)
+        return be_fail(err, m, "%s lacks 1-D indptr, indices and data arrays", field);
+    if ((uint64_t)ip->count != (uint64_t)r + 1) return be_fail(err, m, "%s.indptr has %lld offsets for %lld rows", field,
+                                                                (long long)ip->count, (long long)r);
+    if (ix->count != dv->count) return be_fail(err, m, "%s has %lld indices but %lld values", field,
+                                               (long long)ix->count, (long long)dv->count);
+    out->rows = (size_t)r;
+    out->cols = (size_t)c;
+    out->nnz = (size_t)dv->count;
+    out->ptr = be_alloc(m, out->rows + 1, sizeof *out->ptr);
+    out->idx = be_alloc(m, out->nnz + 1, sizeof *out->idx);
+    out->val = be_alloc(m, out->nnz + 1, sizeof *out->val);
+    if (!out->ptr || !out->idx || !out->val) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    for (size_t i = 0; i <= out->rows; i++) {
+        int64_t o;
+        if (!be_array_int(ip, i, &o) || o < 0 || (uint64_t)o > out->nnz || (i && (size_t)o < out->ptr[i - 1]) ||
+            (i == 0 && o != 0) || (i == out->rows && (size_t)o != out->nnz))
+            return be_fail(err, m, "%s.indptr[%zu] is out of order or range", field, i);
+        out->ptr[i] = (size_t)o;
+    }
+    for (size_t k = 0; k < out->nnz; k++) {
+        int64_t j;
+        if (!be_array_int(ix, k, &j) || j < 0 || (uint64_t)j >= out->cols)
+            return be_fail(err, m, "%s.indices[%zu] is not a column index below %zu", field, k, out->cols);
+        out->idx[k] = (size_t)j;
+        if (!be_array_double(dv, k, &out->val[k]) || !isfinite(out->val[k]))
+            return be_fail(err, m, "%s.data[%zu] is not a finite number", field, k);
+    }
+    for (size_t i = 0; i < out->rows; i++)
+        for (size_t k = out->ptr[i] + 1; k < out->ptr[i + 1]; k++)
+            if (out->idx[k] <= out->idx[k - 1])
+                return be_fail(err, m, "%s row %zu has its column indices out of order", field, i);
+    return BRINE_OK;
+}
+
+/* Sparse fits: support_vectors_ and _dual_coef_ are CSR matrices; libsvm
+ * takes _dual_coef_.data as the full (n_class - 1) x n_SV row-major table. */
+static brine_status read_sparse(brine_model *m, const bv *state, svm_model *s, brine_error *err) {
+    svm_csr sv, dc;
+    brine_status st = read_csr(m, bv_dict_get(state, "support_vectors_"), "support_vectors_", &sv, err);
+    if (st) return st;
+    if (sv.cols == 0) return be_fail(err, m, "support_vectors_ has no columns");
+    s->sparse = 1;
+    s->n_sv = sv.rows;
+    s->n_feat = sv.cols;
+    s->sv_ptr = sv.ptr;
+    s->sv_idx = sv.idx;
+    s->sv_val = sv.val;
+    if ((st = read_csr(m, bv_dict_get(state, "_dual_coef_"), "_dual_coef_", &dc, err))) return st;
+    size_t rows = s->n_class - 1;
+    if (dc.rows != rows || dc.cols != s->n_sv || dc.nnz != rows * s->n_sv)
+        return be_fail(err, m, "_dual_coef_ is %zu x %zu with %zu values, expected %zu x %zu in full", dc.rows, dc.cols,
+                       dc.nnz, rows, s->n_sv);
+    s->coef = dc.val;
+    return BRINE_OK;
+}
+
 static brine_status svm_load(brine_model *m, const bv *state, brine_error *err) {
     svm_model *s = be_alloc(m, 1, sizeof *s);
     if (!s) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
@@ -248,29 +335,12 @@ static brine_status svm_load(brine_model *m, const bv *state, brine_error *err) 
     const bv *sp = bv_dict_get(state, "_sparse");
     int64_t sparse = 0;
     if (sp && !be_get_int(sp, &sparse)) return be_fail(err, m, "_sparse is not a bool");
-    if (sparse)
-        return be_fail_status(err, BRINE_E_UNSUPPORTED, m, "was fitted on sparse data (_sparse is True; "
-                              "support_vectors_ is a scipy sparse matrix), which brine does not support yet");
     brine_status st = read_kernel(m, state, s, err);
     if (!st) st = read_kernel_params(m, state, s, err);
     if (!st) st = be_read_n_features(m, state, &m->n_features_in, err);
     if (st) return st;
     const bv *svv = bv_dict_get(state, "support_vectors_");
     if (is_none(svv)) return be_fail(err, m, "is not fitted (support_vectors_ is %s)", svv ? "None" : "missing");
-    if (svv->kind == BRINE_OBJECT)
-        return be_fail_status(err, BRINE_E_UNSUPPORTED, m, "support_vectors_ is a sparse matrix, which brine does not "
-                              "support yet");
-    be_matrix sv;
-    if ((st = be_read_matrix(m, svv, "support_vectors_", 2, &sv, err))) return st;
-    if (sv.ndim != 2) return be_fail(err, m, "support_vectors_ is not 2-D");
-    const bv_array *sva = be_array(svv);
-    s->n_sv = (size_t)sva->shape[0];
-    s->n_feat = (size_t)sva->shape[1];
-    s->sv = sv.v;
-    if (s->n_feat == 0) return be_fail(err, m, "support_vectors_ has no columns");
-    for (size_t i = 0; i < s->n_sv * s->n_feat; i++)
-        if (!isfinite(s->sv[i])) return be_fail(err, m, "support_vectors_ has a value that is not finite");
-    if ((st = be_check_width(m, (int64_t)s->n_feat, "support_vectors_", err))) return st;
     m->n_outputs = 1;
     if (m->cls->classifier) {
         m->classes = be_alloc(m, 1, sizeof *m->classes);
@@ -286,21 +356,34 @@ static brine_status svm_load(brine_model *m, const bv *state, brine_error *err) 
         s->n_class = 2;
         s->n_pairs = 1;
     }
+    size_t rows = s->n_class - 1;
+    if (sparse) {
+        if ((st = read_sparse(m, state, s, err))) return st;
+    } else {
+        if (svv->kind == BRINE_OBJECT) return be_fail(err, m, "support_vectors_ is a sparse matrix but _sparse is False");
+        be_matrix sv;
+        if ((st = be_read_matrix(m, svv, "support_vectors_", 2, &sv, err))) return st;
+        if (sv.ndim != 2) return be_fail(err, m, "support_vectors_ is not 2-D");
+        const bv_array *sva = be_array(svv);
+        s->n_sv = (size_t)sva->shape[0];
+        s->n_feat = (size_t)sva->shape[1];
+        s->sv = sv.v;
+        if (s->n_feat == 0) return be_fail(err, m, "support_vectors_ has no columns");
+        for (size_t i = 0; i < s->n_sv * s->n_feat; i++)
+            if (!isfinite(s->sv[i])) return be_fail(err, m, "support_vectors_ has a value that is not finite");
+        /* _dual_coef_: (n_class - 1, n_SV); regressors and one-class (1, n_SV). */
+        const bv *dv = bv_dict_get(state, "_dual_coef_");
+        if (is_none(dv)) return be_fail(err, m, "_dual_coef_ is missing");
+        be_matrix dc;
+        if ((st = be_read_matrix(m, dv, "_dual_coef_", 2, &dc, err))) return st;
+        if (dc.ndim != 2 || dc.rows != rows || dc.cols != s->n_sv)
+            return be_fail(err, m, "_dual_coef_ has shape (%zu, %zu), expected (%zu, %zu)", dc.ndim == 2 ? dc.rows : 1,
+                           dc.cols, rows, s->n_sv);
+        s->coef = dc.v;
+    }
+    if ((st = be_check_width(m, (int64_t)s->n_feat, "support_vectors_", err))) return st;
     if ((st = read_n_support(m, state, s, err))) return st;
     if ((st = read_support_indices(m, state, s, err))) return st;
-    /* _dual_coef_: (n_class - 1, n_SV); regressors and one-class (1, n_SV). */
-    static const char *const dkeys[] = {"_dual_coef_", NULL};
-    const char *dkey;
-    const bv *dv = first_of(state, dkeys, &dkey);
-    if (!dv) return be_fail(err, m, "_dual_coef_ is missing");
-    if (dv->kind == BRINE_OBJECT) return be_fail_status(err, BRINE_E_UNSUPPORTED, m, "_dual_coef_ is a sparse matrix");
-    be_matrix dc;
-    if ((st = be_read_matrix(m, dv, "_dual_coef_", 2, &dc, err))) return st;
-    size_t rows = s->n_class - 1;
-    if (dc.ndim != 2 || dc.rows != rows || dc.cols != s->n_sv)
-        return be_fail(err, m, "_dual_coef_ has shape (%zu, %zu), expected (%zu, %zu)", dc.ndim == 2 ? dc.rows : 1,
-                       dc.cols, rows, s->n_sv);
-    s->coef = dc.v;
     for (size_t i = 0; i < rows * s->n_sv; i++)
         if (!isfinite(s->coef[i])) return be_fail(err, m, "_dual_coef_ has a value that is not finite");
     const bv *iv = bv_dict_get(state, "_intercept_");
@@ -389,10 +472,66 @@ static double kernel(const svm_model *s, const double *x, const double *y, doubl
     }
 }
 
+/* The sparse build's Kernel::k_function(x, sv): x is the row's nonzeros
+ * (xi columns, increasing; xv values), as sklearn converts X to CSR; dot
+ * products add the products of columns both have, rbf the squared
+ * differences over the columns either has, in increasing column order. */
+static double kernel_csr(const svm_model *s, const size_t *xi, const double *xv, size_t xn, size_t sv) {
+    const size_t *yi = s->sv_idx + s->sv_ptr[sv];
+    const double *yv = s->sv_val + s->sv_ptr[sv];
+    size_t yn = s->sv_ptr[sv + 1] - s->sv_ptr[sv], a = 0, b = 0;
+    double sum = 0;
+    if (s->kernel == K_RBF) {
+        while (a < xn && b < yn) {
+            if (xi[a] == yi[b]) {
+                double d = xv[a] - yv[b];
+                sum += d * d;
+                a++;
+                b++;
+            } else if (xi[a] > yi[b]) {
+                sum += yv[b] * yv[b];
+                b++;
+            } else {
+                sum += xv[a] * xv[a];
+                a++;
+            }
+        }
+        for (; a < xn; a++) sum += xv[a] * xv[a];
+        for (; b < yn; b++) sum += yv[b] * yv[b];
+        return exp(-s->gamma * sum);
+    }
+    while (a < xn && b < yn) {
+        if (xi[a] == yi[b]) {
+            sum += xv[a] * yv[b];
+            a++;
+            b++;
+        } else if (xi[a] > yi[b]) {
+            b++;
+        } else {
+            a++;
+        }
+    }
+    if (s->kernel == K_LINEAR) return sum;
+    if (s->kernel == K_POLY) return powi(s->gamma * sum + s->coef0, s->degree);
+    return tanh(s->gamma * sum + s->coef0);
+}
+
 /* svm_predict_values: dec[n_pairs]; returns the voted class index
- * (classifiers) or 0.  kv: n_sv scratch, d: n_feat scratch, vote: n_class. */
-static size_t predict_values(const svm_model *s, const double *x, double *dec, double *kv, double *d, size_t *vote) {
-    for (size_t i = 0; i < s->n_sv; i++) kv[i] = kernel(s, x, s->sv + i * s->n_feat, d);
+ * (classifiers) or 0.  kv: n_sv scratch, d: n_feat scratch (sparse fits:
+ * the row's nonzero values, their columns in xi), vote: n_class. */
+static size_t predict_values(const svm_model *s, const double *x, double *dec, double *kv, double *d, size_t *xi,
+                             size_t *vote) {
+    if (s->sparse) {
+        size_t xn = 0;
+        for (size_t j = 0; j < s->n_feat; j++) {
+            if (x[j] == 0) continue;
+            xi[xn] = j;
+            d[xn++] = x[j];
+        }
+        for (size_t i = 0; i < s->n_sv; i++) kv[i] = kernel_csr(s, xi, d, xn, i);
+    } else {
+        for (size_t i = 0; i < s->n_sv; i++) kv[i] = kernel(s, x, s->sv + i * s->n_feat, d);
+    }
     if (!is_svc(s)) {
         double sum = 0;
         for (size_t i = 0; i < s->n_sv; i++) sum += s->coef[i] * kv[i];
@@ -509,16 +648,18 @@ static brine_status svm_predict(const brine_model *m, brine_method method, const
     size_t cells = s->n_sv + s->n_feat + np_ + 3 * nc + 2 * nq + nc + 1;
     double *buf = malloc(cells * sizeof *buf);
     size_t *vote = malloc((nc + 1) * sizeof *vote);
-    if (!buf || !vote) {
+    size_t *xi = malloc((s->n_feat + 1) * sizeof *xi);
+    if (!buf || !vote || !xi) {
         free(buf);
         free(vote);
+        free(xi);
         return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu support vectors", s->n_sv);
     }
     double *kv = buf, *d = kv + s->n_sv, *dec = d + s->n_feat, *ovr = dec + np_, *conf = ovr + nc;
     double *r = conf + nc, *q = r + nq, *qp = q + nq;
     for (size_t row = 0; row < in->n_rows; row++) {
         const double *x = in->xd + row * in->n_cols;
-        size_t voted = predict_values(s, x, dec, kv, d, vote);
+        size_t voted = predict_values(s, x, dec, kv, d, xi, vote);
         switch (method) {
         case BRINE_METHOD_PREDICT:
             if (!is_svc(s)) {
@@ -563,6 +704,7 @@ static brine_status svm_predict(const brine_model *m, brine_method method, const
     }
     free(buf);
     free(vote);
+    free(xi);
     return BRINE_OK;
 }
 

@@ -4,7 +4,8 @@
 Fits SVC, NuSVC, SVR, NuSVR and OneClassSVM with every kernel (linear,
 poly, rbf, sigmoid), several C / gamma / degree / coef0 / nu, binary and
 3- and 4-class targets (int and str labels), probability True and False,
-decision_function_shape 'ovr' and 'ovo', break_ties; OneVsRestClassifier
+decision_function_shape 'ovr' and 'ovo', break_ties, dense and sparse
+(CSR) fits; OneVsRestClassifier
 around LogisticRegression, SVC, a decision tree and Ridge (binary and
 multiclass); GridSearchCV and RandomizedSearchCV around SVC, SVR,
 LogisticRegression, a tree and a scaler+SVC pipeline; all on small data
@@ -19,8 +20,8 @@ probabilities, OneClassSVM, a GridSearchCV pipeline) go through every
 other container (pickle protocols 2, 3, 5, joblib zlib/gzip/bz2/xz/lz4);
 every other model is written back by `brine convert` (pickle protocols 2
 and 5, joblib zlib and lz4 in turn) and must reload in this sklearn with
-equal outputs.  A method sklearn lacks (every third model), sparse fits,
-precomputed kernels, refit=False searches and multilabel
+equal outputs.  A method sklearn lacks (every third model), precomputed
+kernels, refit=False searches and multilabel
 OneVsRestClassifier are refused (exit 2).  The brine calls run on a few
 threads, so that the ASan build stays within check.sh's budget.  The wild SVC files of
 tests/wild_expectations.tsv that predict are compared with numpy on their
@@ -49,6 +50,7 @@ EVERY_FORMAT = {"svc_rbf_iris_proba": ("predict", "predict_proba"), "grid_pipe_s
 
 def fit_models():
     import numpy as np
+    import scipy.sparse as sp
     from sklearn import datasets, svm
     from sklearn.linear_model import LogisticRegression, Ridge
     from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
@@ -70,11 +72,11 @@ def fit_models():
     y4 = np.repeat([3, 5, 7, 9], 25)
     m = []
 
-    def add(name, est, data, X=None):
+    def add(name, est, data, X=None, noise=0.05):
         Xf, y = data
         est = est.fit(Xf, y) if y is not None else est.fit(Xf)
-        Xt = Xf if X is None else X
-        m.append((name, est, np.ascontiguousarray(Xt[::3][:40] + rng.normal(size=Xt[::3][:40].shape) * 0.05)))
+        Xt = (Xf if X is None else X)[::3][:40]
+        m.append((name, est, np.ascontiguousarray(Xt + rng.normal(size=Xt.shape) * noise)))
 
     add("svc_rbf_iris", svm.SVC(), iris)
     add("svc_rbf_iris_ovo", svm.SVC(C=10, gamma=0.3, decision_function_shape="ovo"), iris)
@@ -120,13 +122,22 @@ def fit_models():
                                                n_iter=2, cv=3, random_state=0), iris)
     add("rand_svc_bin", RandomizedSearchCV(svm.SVC(probability=True, random_state=0),
                                            {"gamma": [0.5, 1.0, 2.0]}, n_iter=2, cv=3, random_state=0), (X2, y2))
+    # sparse fits (support vectors in CSR form); rows with zeros, as sklearn
+    # converts them to CSR
+    Xsp = np.where(iris[0] > 2.5, iris[0], 0.0)
+    Ssp = sp.csr_matrix(Xsp)
+    add("svc_sparse_rbf", svm.SVC(gamma=0.3), (Ssp, iris[1]), X=Xsp, noise=0)
+    add("svc_sparse_lin_proba", svm.SVC(kernel="linear", probability=True, random_state=0), (Ssp, iris[1]), X=Xsp,
+        noise=0)
+    add("nusvc_sparse_poly", svm.NuSVC(kernel="poly", degree=2, nu=0.3), (Ssp, iris[1] == 2), X=Xsp, noise=0)
+    add("svr_sparse_sig", svm.SVR(kernel="sigmoid", gamma=0.05), (Ssp, iris[0][:, 3]), X=Xsp, noise=0)
+    add("ocsvm_sparse_rbf", svm.OneClassSVM(gamma=0.1), (Ssp, None), X=Xsp, noise=0)
     return m
 
 
 def refused_models():
     """(name, estimator, X, substring of brine's message) that brine must refuse."""
     import numpy as np
-    import scipy.sparse as sp
     from sklearn import datasets, svm
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GridSearchCV
@@ -136,7 +147,6 @@ def refused_models():
     Y = np.c_[y == 0, y == 1, y != 1].astype(int)
     return [
         ("precomputed", svm.SVC(kernel="precomputed").fit(K, y), K[:5], "kernel='precomputed'"),
-        ("sparse", svm.SVC().fit(sp.csr_matrix(X), y), X[:5], "sparse"),
         ("norefit", GridSearchCV(svm.SVC(), {"C": [1.0, 2.0]}, cv=3, refit=False).fit(X, y), X[:5], "refit=False"),
         ("multilabel", OneVsRestClassifier(LogisticRegression()).fit(X, Y), X[:5], "multilabel"),
     ]
