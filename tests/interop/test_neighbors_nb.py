@@ -76,6 +76,14 @@ def fit_models():
     for metric in ("euclidean", "manhattan", "chebyshev"):
         add("kc_%s" % metric, KC(5, metric=metric, weights="distance"), Xt, yt, Qt)
     add("kc_k1", KC(1), Xt, yt, Qt)
+    # more than sklearn's chunk of 256 fitted samples: several chunks (whose per-thread heaps
+    # sklearn merges; the references are computed on one OpenMP thread, see main)
+    Xbig = rng.randint(0, 3, size=(700, 3)).astype(float)
+    ybig = rng.randint(0, 4, size=700)
+    add("kr_chunks_distance", KR(25, weights="distance"), Xbig, ybig * 0.37, Qt)
+    add("kc_chunks", KC(25), Xbig, ybig, Qt)
+    Xhuge = rng.randint(0, 3, size=(1200, 2)).astype(float)
+    add("kr_chunks_onX", KR(30), Xhuge, rng.normal(size=1200), rng.randint(0, 3, size=(1100, 2)))
     add("kc_kall", KC(60, weights="distance"), Xt, yt, Qt)
     add("kr_col", KR(10), Xt, (yt * 0.7).reshape(-1, 1), Qt)
     add("kc_iris", KC(5), iris[0], iris[1], iris[0][::3] + 0.05)
@@ -128,12 +136,18 @@ def compare(np, got, want, tol):
 
 
 def reference(np, model, Q):
+    """sklearn's outputs, on one OpenMP thread: with more than 256 fitted
+    samples sklearn's brute-force search merges per-thread heaps, so the order
+    of exactly tied neighbours depends on its thread count; brine gives the
+    one-thread answer (docs/support/neighbors.md)."""
+    from threadpoolctl import threadpool_limits
     ref = {}
-    for meth in METHODS:
-        if not hasattr(model, meth):
-            continue
-        out = getattr(model, meth)(Q)
-        ref[meth] = np.hstack(out) if isinstance(out, list) else np.asarray(out)
+    with threadpool_limits(limits=1, user_api="openmp"):
+        for meth in METHODS:
+            if not hasattr(model, meth):
+                continue
+            out = getattr(model, meth)(Q)
+            ref[meth] = np.hstack(out) if isinstance(out, list) else np.asarray(out)
     return ref
 
 
