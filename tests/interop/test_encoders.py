@@ -107,10 +107,22 @@ def fit_models(np, X, y):
     Xnone[[3, 17], 0] = None                  # None as the missing marker
     m = []
 
-    def add(name, est, cols, fitX, sources=P4, header=True, fit_y=None, methods=("transform",), inverse=False):
+    def add(name, est, cols, fitX, sources=P4, header=True, fit_y=None, methods=("transform",), inverse=False,
+            prep=None):
+        fitX = prep(fitX) if prep else fitX
         est.fit(fitX, fit_y) if fit_y is not None else est.fit(fitX)
         m.append(dict(name=name, model=est, cols=cols, sources=sources, header=header, methods=methods,
-                      inverse=inverse))
+                      inverse=inverse, prep=prep))
+
+    def question_marks(A):  # '?' as the missing marker of str columns
+        A = A.copy()
+        A[::5, 0] = "?"
+        return A
+
+    def empty_column(A):  # a numeric column fit never saw a value of
+        A = A.astype(float).copy()
+        A[:, 1] = np.nan
+        return A
 
     add("onehot_ignore", OneHotEncoder(handle_unknown="ignore", sparse_output=False), [2, 4], Xs,
         sources=ALL_SOURCES, inverse=True)
@@ -136,6 +148,13 @@ def fit_models(np, X, y):
     add("impute_const", SimpleImputer(strategy="constant", fill_value=-7.5), [1, 3], Xn)
     add("impute_number_mv", SimpleImputer(missing_values=0.0, strategy="mean"), [3, 1], np.nan_to_num(Xn[:, ::-1]))
     add("impute_mf_str", SimpleImputer(strategy="most_frequent"), [0, 4], Xc)
+    add("impute_str_mv", SimpleImputer(missing_values="?", strategy="most_frequent"), [2, 4], Xs,
+        prep=question_marks)
+    add("impute_none_mv", SimpleImputer(missing_values=None, strategy="most_frequent"), [0, 4], Xnone)
+    add("impute_const_str", SimpleImputer(strategy="constant", fill_value="n/a"), [0, 4], Xc)
+    add("impute_drop_empty", SimpleImputer(), [1, 3], Xn, prep=empty_column)
+    add("impute_keep_empty", SimpleImputer(keep_empty_features=True, strategy="median"), [1, 3], Xn,
+        prep=empty_column)
     add("poly3", PolynomialFeatures(3), [1, 3], np.nan_to_num(Xn), header=False)
     add("poly_inter", PolynomialFeatures(3, interaction_only=True, include_bias=False), [1, 3, 1],
         np.nan_to_num(Xn[:, [0, 1, 0]]), header=False)
@@ -355,11 +374,13 @@ def main():
             elif name == "ct_rf":
                 Xq = Q.copy()
                 Xq[:, 0] = np.arange(len(Q)) % 3
-            elif name.startswith(("impute_mean", "impute_median", "impute_const", "impute_number", "identity",
-                                  "onehot_numeric")):
+            elif name in ("impute_mean_ind", "impute_median", "impute_const", "impute_number_mv", "identity",
+                          "onehot_numeric", "impute_drop_empty", "impute_keep_empty"):
                 Xq = Xq.astype(float)
                 Xq = np.nan_to_num(Xq) if name == "impute_number_mv" else Xq
-            if name == "onehot_none":  # None is its missing marker (an empty CSV cell matches it)
+            if spec["prep"]:
+                Xq = spec["prep"](Xq)
+            if name in ("onehot_none", "impute_none_mv"):  # None is its missing marker (an empty CSV cell matches it)
                 Xq = np.array([[None if isinstance(v, float) else v for v in r] for r in Xq], dtype=object)
             if name in ("onehot_drop_list",):
                 Xq = Xq.copy()
@@ -387,7 +408,7 @@ def main():
             if rows.dtype.kind == "O":
                 rows = np.array([[v.item() if hasattr(v, "item") else v for v in r] for r in rows], dtype=object)
             if name in ("poly3", "poly_inter", "poly_min2", "union", "identity", "impute_mean_ind", "impute_median",
-                        "impute_const", "impute_number_mv", "onehot_numeric"):
+                        "impute_const", "impute_number_mv", "onehot_numeric", "impute_drop_empty", "impute_keep_empty"):
                 xpath = os.path.join(tmp, name + ".x.npy")
                 np.save(xpath, rows.astype(float))
             else:
