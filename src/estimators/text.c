@@ -170,8 +170,11 @@ static int py_isspace(uint32_t c) {
 
 /* CPython's \w for str patterns: str.isalnum() (letters Lu Ll Lt Lm Lo, or
  * a numeric type) or '_'. */
+static int py_assigned(uint32_t c);
+
 static int py_isword(uint32_t c) {
     if (c < 128) return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    if (!py_assigned(c)) return 0;
     int8_t t = u_charType((UChar32)c);
     if (t == U_UPPERCASE_LETTER || t == U_LOWERCASE_LETTER || t == U_TITLECASE_LETTER || t == U_MODIFIER_LETTER ||
         t == U_OTHER_LETTER)
@@ -251,6 +254,126 @@ static int u16_reserve(tx_work *w, size_t n) {
     return 1;
 }
 
+/* Code points CPython 3.11 (Unicode 14.0, the Python of the tests) does
+ * not know are unassigned to it: no letter, no case, no combining class,
+ * no decomposition.  ICU 72 knows Unicode 15.0. */
+enum { TX_UNICODE_MAJOR = 14 };
+
+static int py_assigned(uint32_t c) {
+    if (c < 0x0800) return 1;
+    UVersionInfo v;
+    u_charAge((UChar32)c, v);
+    return v[0] <= TX_UNICODE_MAJOR;
+}
+
+static int py_cased(uint32_t c) { return u_hasBinaryProperty((UChar32)c, UCHAR_CASED) && py_assigned(c); }
+static int py_case_ignorable(uint32_t c) {
+    return u_hasBinaryProperty((UChar32)c, UCHAR_CASE_IGNORABLE) && py_assigned(c);
+}
+
+/* CPython's handle_capital_sigma: U+03A3 lowercases to final sigma after
+ * a cased letter (case-ignorables skipped) not followed by one. */
+static int final_sigma(const uint32_t *s, size_t n, size_t i) {
+    size_t j = i;
+    while (j > 0 && py_case_ignorable(s[j - 1])) j--;
+    if (j == 0 || !py_cased(s[j - 1])) return 0;
+    j = i + 1;
+    while (j < n && py_case_ignorable(s[j])) j++;
+    return j == n || !py_cased(s[j]);
+}
+
+typedef struct tx_cps {
+    uint32_t *p;
+    size_t n, cap;
+} tx_cps;
+
+static int cps_reserve(tx_cps *c, size_t n) {
+    if (n <= c->cap) return 1;
+    if (n > SIZE_MAX / 8) return 0;
+    uint32_t *p = realloc(c->p, n * sizeof *p);
+    if (!p) return 0;
+    c->p = p;
+    c->cap = n;
+    return 1;
+}
+
+/* str.lower of a[0..n) appended to out: each code point's full lowercase
+ * mapping (ICU, root locale: no language rules), final sigma as CPython. */
+static int py_lower(const uint32_t *a, size_t n, tx_cps *out) {
+    if (!cps_reserve(out, out->n + 3 * n + 1)) return 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t c = a[i];
+        if (c < 128) {
+            out->p[out->n++] = c >= 'A' && c <= 'Z' ? c + 32 : c;
+        } else if (c == 0x3A3) {
+            out->p[out->n++] = final_sigma(a, n, i) ? 0x3C2 : 0x3C3;
+        } else if (!py_assigned(c)) {
+            out->p[out->n++] = c;
+        } else {
+            UChar src[2], dst[8];
+            int32_t sl = 0, k = 0;
+            U16_APPEND_UNSAFE(src, sl, c);
+            UErrorCode ec = U_ZERO_ERROR;
+            int32_t dl = u_strToLower(dst, 8, src, sl, "", &ec);
+            if (U_FAILURE(ec) || dl > 8) return 0;
+            while (k < dl) {
+                UChar32 d;
+                U16_NEXT(dst, k, dl, d);
+                out->p[out->n++] = (uint32_t)d;
+            }
+        }
+    }
+    return 1;
+}
+
+/* NFKD of a[0..n) (CPython's unicodedata.normalize), less combining marks
+ * (ACC_UNICODE) or less everything non-ASCII (ACC_ASCII), into out.
+ * Code points CPython does not know stay as they are (starters). */
+static int strip_accents(tx_work *w, int mode, const uint32_t *a, size_t n, tx_cps *out) {
+    UErrorCode ec = U_ZERO_ERROR;
+    const UNormalizer2 *nfkd = unorm2_getNFKDInstance(&ec);
+    if (U_FAILURE(ec)) return 0;
+    out->n = 0;
+    size_t i = 0;
+    while (i < n) {
+        if (!py_assigned(a[i])) {
+            if (!cps_reserve(out, out->n + 1)) return 0;
+            if (mode != ACC_ASCII) out->p[out->n++] = a[i];
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < n && py_assigned(a[j])) j++;
+        /* a[i..j) through UTF-16 */
+        if (!u16_reserve(w, 2 * (j - i) + 16)) return 0;
+        int32_t ul = 0;
+        for (size_t k = i; k < j; k++) U16_APPEND_UNSAFE(w->u16a, ul, a[k]);
+        ec = U_ZERO_ERROR;
+        int32_t need = unorm2_normalize(nfkd, w->u16a, ul, w->u16b, (int32_t)w->u16cap, &ec);
+        UChar *res = w->u16b, *big = NULL;
+        if (ec == U_BUFFER_OVERFLOW_ERROR) {
+            big = malloc(((size_t)need + 1) * sizeof *big);
+            if (!big) return 0;
+            ec = U_ZERO_ERROR;
+            need = unorm2_normalize(nfkd, w->u16a, ul, big, need + 1, &ec);
+            res = big;
+        }
+        if (U_FAILURE(ec) || !cps_reserve(out, out->n + (size_t)need + 1)) {
+            free(big);
+            return 0;
+        }
+        for (int32_t k = 0; k < need;) {
+            UChar32 c;
+            U16_NEXT(res, k, need, c);
+            int drop = mode == ACC_ASCII ? c >= 128 : u_getCombiningClass(c) != 0;
+            if (!drop) out->p[out->n++] = (uint32_t)c;
+        }
+        free(big);
+        i = j;
+    }
+    return 1;
+}
+
 /* lowercase and strip_accents of one document (valid UTF-8) into w->doc. */
 static brine_status preprocess(const tx_model *t, tx_work *w, const char *s, size_t n, size_t row, brine_error *err) {
     w->doc.n = 0;
@@ -262,76 +385,37 @@ static brine_status preprocess(const tx_model *t, tx_work *w, const char *s, siz
                 if (w->doc.p[i] >= 'A' && w->doc.p[i] <= 'Z') w->doc.p[i] = (char)(w->doc.p[i] + 32);
         return BRINE_OK;
     }
-    /* UTF-16 through ICU: lower (full mapping, root locale), NFKD. */
-    if (n > INT32_MAX / 8 || !u16_reserve(w, 3 * n + 16))
-        return bi_fail(err, BRINE_E_NOMEM, -1, "document %zu is too large", row);
-    UErrorCode ec = U_ZERO_ERROR;
-    int32_t len = 0;
-    u_strFromUTF8(w->u16a, (int32_t)w->u16cap, &len, s, (int32_t)n, &ec);
-    if (U_FAILURE(ec)) return bi_fail(err, BRINE_E_ARGUMENT, -1, "document %zu is not valid UTF-8", row);
-    UChar *cur = w->u16a, *other = w->u16b;
+    tx_cps a = {0}, b = {0};
+    brine_status st = BRINE_OK;
+    if (!cps_reserve(&a, n + 1)) goto nomem;
+    for (size_t i = 0; i < n;) i += bp_utf8_get((const uint8_t *)s + i, n - i, &a.p[a.n++]);
     if (t->lowercase) {
-        /* lowercasing grows a unit to at most 3: the buffer holds it */
-        ec = U_ZERO_ERROR;
-        int32_t got = u_strToLower(other, (int32_t)w->u16cap, cur, len, "", &ec);
-        if (U_FAILURE(ec)) return bi_fail(err, BRINE_E_ARGUMENT, -1, "document %zu cannot be lowercased", row);
-        len = got;
-        UChar *tmp = cur;
-        cur = other;
-        other = tmp;
+        if (!py_lower(a.p, a.n, &b)) goto nomem;
+        tx_cps tmp = a;
+        a = b;
+        b = tmp;
+        b.n = 0;
     }
     if (t->accents != ACC_NONE) {
         int still_ascii = 1;
-        for (int32_t i = 0; i < len && still_ascii; i++) still_ascii = cur[i] < 128;
+        for (size_t i = 0; i < a.n && still_ascii; i++) still_ascii = a.p[i] < 128;
         if (!(t->accents == ACC_UNICODE && still_ascii)) {
-            ec = U_ZERO_ERROR;
-            const UNormalizer2 *nfkd = unorm2_getNFKDInstance(&ec);
-            if (U_FAILURE(ec)) return bi_fail(err, BRINE_E_UNSUPPORTED, -1, "ICU has no NFKD normalizer");
-            /* NFKD expands a unit to at most 18 units; grow as asked. */
-            int32_t need = unorm2_normalize(nfkd, cur, len, other, (int32_t)w->u16cap, &ec);
-            if (ec == U_BUFFER_OVERFLOW_ERROR) {
-                size_t big = (size_t)need + 16;
-                UChar *tmp = malloc(big * sizeof *tmp);
-                if (!tmp) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
-                ec = U_ZERO_ERROR;
-                need = unorm2_normalize(nfkd, cur, len, tmp, (int32_t)big, &ec);
-                if (U_FAILURE(ec) || !u16_reserve(w, big)) {
-                    free(tmp);
-                    return bi_fail(err, BRINE_E_NOMEM, -1, "document %zu cannot be normalised", row);
-                }
-                memcpy(w->u16a, tmp, (size_t)need * sizeof *tmp);
-                free(tmp);
-                cur = w->u16a;
-                other = w->u16b;
-            } else if (U_FAILURE(ec)) {
-                return bi_fail(err, BRINE_E_ARGUMENT, -1, "document %zu cannot be normalised", row);
-            } else {
-                UChar *tmp = cur;
-                cur = other;
-                other = tmp;
-            }
-            len = need;
-            /* filter code points */
-            int32_t o = 0;
-            for (int32_t i = 0; i < len;) {
-                UChar32 c;
-                int32_t at = i;
-                U16_NEXT(cur, i, len, c);
-                int drop = t->accents == ACC_ASCII ? c >= 128 : u_getCombiningClass(c) != 0;
-                if (drop) continue;
-                while (at < i) cur[o++] = cur[at++];
-            }
-            len = o;
+            if (!strip_accents(w, t->accents, a.p, a.n, &b)) goto nomem;
+            tx_cps tmp = a;
+            a = b;
+            b = tmp;
         }
     }
-    if (!buf_reserve(&w->doc, (size_t)len * 3 + 4)) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
-    ec = U_ZERO_ERROR;
-    int32_t out = 0;
-    u_strToUTF8(w->doc.p, (int32_t)(w->doc.cap - 1), &out, cur, len, &ec);
-    if (U_FAILURE(ec)) return bi_fail(err, BRINE_E_ARGUMENT, -1, "document %zu cannot be encoded", row);
-    w->doc.n = (size_t)out;
+    if (!buf_reserve(&w->doc, 4 * a.n + 4)) goto nomem;
+    for (size_t i = 0; i < a.n; i++) w->doc.n += bp_utf8_put((uint8_t *)w->doc.p + w->doc.n, a.p[i]);
     w->doc.p[w->doc.n] = '\0';
-    return BRINE_OK;
+    goto done;
+nomem:
+    st = bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for document %zu", row);
+done:
+    free(a.p);
+    free(b.p);
+    return st;
 }
 
 /* Code point offsets of w->doc into w->off. */
@@ -1090,16 +1174,31 @@ static brine_status compile_pattern(brine_model *m, tx_model *t, const char *p, 
         opts = o;
         at = k + 1;
     }
-    /* Python's \Z is PCRE2's \z; the rest is common syntax. */
-    char *q = be_alloc(m, n - at + 1, 1);
+    /* Python's \Z is PCRE2's \z; Python's \s (str.isspace) is spelled
+     * out, as PCRE2's differs (U+180E, U+001C..U+001F); the rest is
+     * common syntax. */
+    static const char space_set[] =
+        "\\t-\\r\\x1c-\\x20\\x85\\xa0\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}";
+    size_t qcap;
+    if (__builtin_mul_overflow(n - at + 1, sizeof space_set + 4, &qcap))
+        return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    char *q = be_alloc(m, qcap, 1);
     if (!q) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
     size_t qn = 0;
-    int in_class = 0;
+    int in_class = 0, ucp = (opts & PCRE2_UCP) != 0;
     for (size_t i = at; i < n; i++) {
         char c = p[i];
         if (c == '\\' && i + 1 < n) {
-            q[qn++] = c;
             char d = p[++i];
+            if (ucp && d == 's') {
+                qn += (size_t)sprintf(q + qn, in_class ? "%s" : "[%s]", space_set);
+                continue;
+            }
+            if (ucp && d == 'S' && !in_class) {
+                qn += (size_t)sprintf(q + qn, "[^%s]", space_set);
+                continue;
+            }
+            q[qn++] = c;
             q[qn++] = (!in_class && d == 'Z') ? 'z' : d;
             continue;
         }

@@ -15,7 +15,10 @@ def cstr(s):
     return '"' + ''.join('\\x%02x' % c for c in s.encode('utf-8')) + '"'
 corpus = ["The cat sat on the mat.", "Café naïve Straße İstanbul", "ΟΔΥΣΣΕΥΣ Σίσυφος σοφός", "東京 タワー 🙂 emoji🙂x",
           "snake_case x_y 42 a 3.14 __init__", "the THE The cat"]
-docs = corpus + ["unknown words only", "", "CAT cat Cat café CAFÉ"]
+docs = corpus + ["unknown words only", "", "CAT cat Cat café CAFÉ",
+                 # Unicode 15.0 letters are unassigned to CPython 3.11 (Unicode 14.0): not \\w, no
+                 # case, no combining class; PCRE2's \\s differs from str.isspace (U+180E, U+001C)
+                 "ΑΣ\U0001e030 ΑΣ \U0001e030Σ a\U00010efdb", "a\u180eb c\x1cd e\u2003f"]
 out.append('static const char *const T_DOCS[] = {%s};' % ', '.join(cstr(d) for d in docs))
 out.append('#define N_DOCS %d' % len(docs))
 cases = {
@@ -27,6 +30,7 @@ cases = {
  'stop': CountVectorizer(stop_words='english', ngram_range=(1, 2)),
  'accents': TfidfVectorizer(strip_accents='unicode', norm='l1', sublinear_tf=True),
  'ascii': CountVectorizer(strip_accents='ascii', binary=True),
+ 'spaces': CountVectorizer(token_pattern=r"[^\s]+", lowercase=False),
 }
 for name, v in cases.items():
     v.fit(corpus)

@@ -105,6 +105,7 @@ static void word_tokens_match_sklearn(void) {
     CHECK_TRANSFORM(count_bigram);
     CHECK_TRANSFORM(pattern);
     CHECK_TRANSFORM(stop);
+    CHECK_TRANSFORM(spaces);
 }
 
 static void char_ngrams_match_sklearn(void) {
