@@ -199,7 +199,11 @@ typedef struct read_check {
 } read_check;
 
 static const read_check read_checks[] = {
+    {"GaussianNB", "0.18.1", "wild 009"},
+    {"GaussianNB", "1.8.0", "wild 087"},
     {"GradientBoostingRegressor", "1.6.1", "wild 067"},
+    {"KNeighborsClassifier", "0.19.1", "wild 013"},
+    {"KNeighborsRegressor", "1.5.1", "wild 058"},
     {"LinearRegression", "0.20.2", "wild 019"},
     {"LinearRegression", "0.22.1", "wild 027"},
     {"LinearRegression", "0.24.1", "wild 031"},
@@ -208,6 +212,7 @@ static const read_check read_checks[] = {
     {"LogisticRegression", "0.19.1", "wild 015"},
     {"LogisticRegression", "0.24.1", "wild 034"},
     {"LogisticRegression", "1.7.2", "wild 078"},
+    {"MultinomialNB", "0.21.3", "wild 024"},
     {"SGDClassifier", "0.24.2", "wild 038"},
     {"StandardScaler", "0.24.1", "wild 032"},
     {"StandardScaler", "1.3.2", "wild 054"},
