@@ -18,7 +18,9 @@ a tie (two nearly equidistant centres, a probability at the threshold) are
 left out of the test rows, as brine's sums need not round as BLAS does
 there.  Methods sklearn lacks must be refused, and the default method is
 predict, or transform for PCA and TruncatedSVD (checked on the first model
-of each class).  The wild MLPClassifier and
+of each class).  Files `brine convert` writes (pickle protocols 2 and 5,
+joblib zlib and lz4) load in sklearn 1.2.1 and give exactly the original's
+outputs for every method.  The wild MLPClassifier and
 KMeans files that predict (tests/wild_expectations.tsv) are compared with
 numpy on their own arrays, read with every sklearn class inert (no sklearn
 code runs), and AgglomerativeClustering is refused saying sklearn has no
@@ -26,6 +28,7 @@ predict for it.
 
 Usage: /usr/bin/python3 tests/interop/test_cluster_mlp.py --brine build/brine
 Last line: `cluster-mlp: P passed, F failed`."""
+import concurrent.futures
 import os
 import sys
 import warnings
@@ -290,6 +293,68 @@ def check_pca_layouts(np, brine, summary, tmp, timeout):
     return checked
 
 
+def check_model(np, brine, args, summary, tmp, i, name, model, X, first):
+    """Every method of one fitted model in its formats, written back,
+    refusals and the default method (those two for the first of a class);
+    the number of checks."""
+    checks = 0
+    X = X[safe_rows(np, model, X)]
+    xpath = os.path.join(tmp, name + ".x.npy")
+    np.save(xpath, X)
+    ref = {meth: np.asarray(getattr(model, meth)(X)) for meth in METHODS if hasattr(model, meth)}
+    # PCA.score_samples (a Gaussian log-likelihood through a matrix
+    # inverse) is not implemented: it is checked to be refused below
+    ref.pop("score_samples", None)
+    kind = type(model).__name__
+    if first:  # protocols 2-5, zlib and lz4; the first KMeans every compressor too
+        sources = ALL_SOURCES if i == 0 else ALL_SOURCES[:5] + ALL_SOURCES[-1:]
+    else:  # one format each, in turn
+        sources = [ALL_SOURCES[i % len(ALL_SOURCES)]]
+    for label, meth, got, want in common.predict_in_every_format(
+            brine, tmp, name, model, xpath, ref, sources, args.timeout, summary):
+        checks += 1
+        exact = meth == "predict" and (kind in ("KMeans", "MiniBatchKMeans", "MLPClassifier"))
+        if exact and kind in ("KMeans", "MiniBatchKMeans") and got.dtype != want.dtype:
+            summary.fail(label, "  labels dtype %s, sklearn %s" % (got.dtype, want.dtype))
+            continue
+        d = compare(np, got, want, exact)
+        if d:
+            summary.fail(label, "  " + d)
+        else:
+            summary.ok()
+    # files brine writes (convert, verbatim at the file's version)
+    # reload in sklearn 1.2.1 and give exactly the original's outputs:
+    # every target for the first model of a class, one in turn else
+    path = os.path.join(tmp, "%s.%s" % (name, sources[0][0]))
+    targets = common.WRITE_BACK_TARGETS if first else \
+        [common.WRITE_BACK_TARGETS[i % len(common.WRITE_BACK_TARGETS)]]
+    checks += common.written_back(brine, tmp, name, path, model, X, sorted(ref), summary,
+                                  timeout=args.timeout, targets=targets)
+    if not first:
+        return checks
+    # methods sklearn lacks (and PCA's score_samples) are refused
+    for meth in METHODS:
+        if meth in ref:
+            continue
+        res = common.run_brine(brine, ["predict", path, xpath, "--method", meth], timeout=args.timeout)
+        checks += 1
+        if res.rc != 2 or res.crash_reason():
+            summary.fail("%s/%s" % (name, meth), "  accepted a method it lacks\n" + res.describe())
+        else:
+            summary.ok()
+    # the default method: predict, or transform for PCA / TruncatedSVD (CONVENTIONS)
+    default = "predict" if "predict" in ref else "transform"
+    res = common.run_brine(brine, ["predict", path, xpath], timeout=args.timeout)
+    checks += 1
+    lines = res.stdout_text.splitlines()
+    ncol = 1 if ref[default].ndim == 1 else ref[default].shape[1]
+    if res.rc != 0 or len(lines) != len(X) or any(len(line.split(",")) != ncol for line in lines):
+        summary.fail("%s/default-method" % name, "  expected %d rows of %s\n%s" % (len(X), default, res.describe()))
+    else:
+        summary.ok()
+    return checks
+
+
 def main():
     import numpy as np
     args = common.parse_args(__doc__.split("\n")[1])
@@ -298,58 +363,16 @@ def main():
     warnings.simplefilter("ignore")
     models = fit_models()
     checks = 0
-    first_of_kind = set()
     with common.TempDir(args.keep) as tmp:
-        for i, (name, model, X) in enumerate(models):
-            X = X[safe_rows(np, model, X)]
-            xpath = os.path.join(tmp, name + ".x.npy")
-            np.save(xpath, X)
-            ref = {meth: np.asarray(getattr(model, meth)(X)) for meth in METHODS if hasattr(model, meth)}
-            # PCA.score_samples (a Gaussian log-likelihood through a matrix
-            # inverse) is not implemented: it is checked to be refused below
-            ref.pop("score_samples", None)
-            kind = type(model).__name__
-            first = kind not in first_of_kind
-            first_of_kind.add(kind)
-            if first:  # protocols 2-5, zlib and lz4; the first KMeans every compressor too
-                sources = ALL_SOURCES if i == 0 else ALL_SOURCES[:5] + ALL_SOURCES[-1:]
-            else:  # one format each, in turn
-                sources = [ALL_SOURCES[i % len(ALL_SOURCES)]]
-            for label, meth, got, want in common.predict_in_every_format(
-                    brine, tmp, name, model, xpath, ref, sources, args.timeout, summary):
-                checks += 1
-                exact = meth == "predict" and (kind in ("KMeans", "MiniBatchKMeans", "MLPClassifier"))
-                if exact and kind in ("KMeans", "MiniBatchKMeans") and got.dtype != want.dtype:
-                    summary.fail(label, "  labels dtype %s, sklearn %s" % (got.dtype, want.dtype))
-                    continue
-                d = compare(np, got, want, exact)
-                if d:
-                    summary.fail(label, "  " + d)
-                else:
-                    summary.ok()
-            if not first:
-                continue
-            # methods sklearn lacks (and PCA's score_samples) are refused
-            path = os.path.join(tmp, "%s.%s" % (name, sources[0][0]))
-            for meth in METHODS:
-                if meth in ref:
-                    continue
-                res = common.run_brine(brine, ["predict", path, xpath, "--method", meth], timeout=args.timeout)
-                checks += 1
-                if res.rc != 2 or res.crash_reason():
-                    summary.fail("%s/%s" % (name, meth), "  accepted a method it lacks\n" + res.describe())
-                else:
-                    summary.ok()
-            # the default method: predict, or transform for PCA / TruncatedSVD (CONVENTIONS)
-            default = "predict" if "predict" in ref else "transform"
-            res = common.run_brine(brine, ["predict", path, xpath], timeout=args.timeout)
-            checks += 1
-            lines = res.stdout_text.splitlines()
-            ncol = 1 if ref[default].ndim == 1 else ref[default].shape[1]
-            if res.rc != 0 or len(lines) != len(X) or any(len(line.split(",")) != ncol for line in lines):
-                summary.fail("%s/default-method" % name, "  expected %d rows of %s\n%s" % (len(X), default, res.describe()))
-            else:
-                summary.ok()
+        firsts, seen = [], set()
+        for _, model, _ in models:
+            firsts.append(type(model).__name__ not in seen)
+            seen.add(type(model).__name__)
+        # models in parallel (brine runs in subprocesses, numpy releases the GIL)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as ex:
+            futs = [ex.submit(check_model, np, brine, args, summary, tmp, i, name, model, X, firsts[i])
+                    for i, (name, model, X) in enumerate(models)]
+            checks += sum(f.result() for f in futs)
         checks += check_pca_layouts(np, brine, summary, tmp, args.timeout)
         wild = check_wild(np, brine, summary, tmp, args.timeout)
     print("cluster-mlp: %d models, %d checks; %d wild-file checks against numpy on their own arrays" % (
