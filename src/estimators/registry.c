@@ -21,6 +21,7 @@
 #define SVM(mod, cls, clf) {mod, cls, &be_svm_family, clf, NULL}
 #define NB(mod, cls) {mod, cls, &be_nb_family, 1, NULL}
 #define NEIGH(mod, cls, clf) {mod, cls, &be_neighbors_family, clf, NULL}
+#define ENS(mod, cls, fam, clf) {mod, cls, &fam, clf, NULL}
 
 static const be_class classes[] = {
     KMEANS("sklearn.cluster._kmeans", "KMeans"),
@@ -32,6 +33,8 @@ static const be_class classes[] = {
     DECOMP("sklearn.decomposition._truncated_svd", "TruncatedSVD"),
     DECOMP("sklearn.decomposition.pca", "PCA"),
     DECOMP("sklearn.decomposition.truncated_svd", "TruncatedSVD"),
+    ENS("sklearn.ensemble._bagging", "BaggingClassifier", be_bagging_family, 1),
+    ENS("sklearn.ensemble._bagging", "BaggingRegressor", be_bagging_family, 0),
     FOREST("sklearn.ensemble._forest", "ExtraTreesClassifier", 1, "ExtraTree"),
     FOREST("sklearn.ensemble._forest", "ExtraTreesRegressor", 0, "ExtraTree"),
     FOREST("sklearn.ensemble._forest", "RandomForestClassifier", 1, "DecisionTree"),
@@ -40,12 +43,27 @@ static const be_class classes[] = {
     GB("sklearn.ensemble._gb", "GradientBoostingRegressor", 0),
     HGB("sklearn.ensemble._hist_gradient_boosting.gradient_boosting", "HistGradientBoostingClassifier", 1),
     HGB("sklearn.ensemble._hist_gradient_boosting.gradient_boosting", "HistGradientBoostingRegressor", 0),
+    ENS("sklearn.ensemble._iforest", "IsolationForest", be_iforest_family, 0),
+    ENS("sklearn.ensemble._stacking", "StackingClassifier", be_stacking_family, 1),
+    ENS("sklearn.ensemble._stacking", "StackingRegressor", be_stacking_family, 0),
+    ENS("sklearn.ensemble._voting", "VotingClassifier", be_voting_family, 1),
+    ENS("sklearn.ensemble._voting", "VotingRegressor", be_voting_family, 0),
+    ENS("sklearn.ensemble._weight_boosting", "AdaBoostClassifier", be_adaboost_family, 1),
+    ENS("sklearn.ensemble._weight_boosting", "AdaBoostRegressor", be_adaboost_family, 0),
+    ENS("sklearn.ensemble.bagging", "BaggingClassifier", be_bagging_family, 1),
+    ENS("sklearn.ensemble.bagging", "BaggingRegressor", be_bagging_family, 0),
     FOREST("sklearn.ensemble.forest", "ExtraTreesClassifier", 1, "ExtraTree"),
     FOREST("sklearn.ensemble.forest", "ExtraTreesRegressor", 0, "ExtraTree"),
     FOREST("sklearn.ensemble.forest", "RandomForestClassifier", 1, "DecisionTree"),
     FOREST("sklearn.ensemble.forest", "RandomForestRegressor", 0, "DecisionTree"),
     GB("sklearn.ensemble.gradient_boosting", "GradientBoostingClassifier", 1),
     GB("sklearn.ensemble.gradient_boosting", "GradientBoostingRegressor", 0),
+    ENS("sklearn.ensemble.iforest", "IsolationForest", be_iforest_family, 0),
+    ENS("sklearn.ensemble.voting", "VotingClassifier", be_voting_family, 1),
+    ENS("sklearn.ensemble.voting", "VotingRegressor", be_voting_family, 0),
+    ENS("sklearn.ensemble.voting_classifier", "VotingClassifier", be_voting_family, 1),
+    ENS("sklearn.ensemble.weight_boosting", "AdaBoostClassifier", be_adaboost_family, 1),
+    ENS("sklearn.ensemble.weight_boosting", "AdaBoostRegressor", be_adaboost_family, 0),
     {"sklearn.feature_extraction.text", "CountVectorizer", &be_text_family, 0, NULL},
     {"sklearn.feature_extraction.text", "TfidfTransformer", &be_text_family, 0, NULL},
     {"sklearn.feature_extraction.text", "TfidfVectorizer", &be_text_family, 0, NULL},
