@@ -83,6 +83,7 @@ static brine_status pipe_load(brine_model *m, const bv *state, brine_error *err)
         if (p->steps[i]) final = p->steps[i];
     }
     m->takes_text = brine_model_takes_text(first);
+    m->allow_nan = first->allow_nan; /* NaN goes as far as the first step lets it (an imputer) */
     m->text_out = final->text_out && be_output_columns(final, BRINE_METHOD_TRANSFORM) != BE_NO_METHOD;
     const brine_model *last = p->steps[n - 1];
     be_class *cls = be_alloc(m, 1, sizeof *cls);
