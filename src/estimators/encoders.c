@@ -314,6 +314,10 @@ static brine_status grouped_cats(brine_model *m, enc_model *e, size_t i, brine_e
 }
 
 static brine_status load_onehot(brine_model *m, const bv *state, enc_model *e, brine_error *err) {
+    int64_t legacy = 0;
+    if (be_get_int(bv_dict_get(state, "_legacy_mode"), &legacy) && legacy) /* sklearn 0.20-0.21 on integers */
+        return be_fail_status(err, BRINE_E_UNSUPPORTED, m, "is in sklearn 0.20's legacy mode (n_values, "
+                                                          "active_features_), which brine does not read");
     brine_status st = read_infrequent(m, state, e, err);
     if (st) return st;
     const bv *after = bv_dict_get(state, "_drop_idx_after_grouping"); /* sklearn >= 1.3 */
@@ -341,7 +345,8 @@ static brine_status load_onehot(brine_model *m, const bv *state, enc_model *e, b
     const bv *const *items;
     size_t n;
     const bv *nfo = bv_dict_get(state, "_n_features_outs");
-    if (!is_none(nfo) && !seq_items(m, nfo, "_n_features_outs", &items, &n, err)) {
+    if (!is_none(nfo)) {
+        if ((st = seq_items(m, nfo, "_n_features_outs", &items, &n, err))) return st;
         for (size_t i = 0; i < n && n == e->nf; i++) {
             int64_t k;
             if (!be_get_int(items[i], &k) || k < 0 || (uint64_t)k != e->nout[i])
@@ -742,6 +747,27 @@ static brine_status part_name(brine_model *m, const bv *item, size_t i, const ch
     return BRINE_OK;
 }
 
+/* sklearn 0.23-0.24 kept a DataFrame's columns as _feature_names_in (an
+ * object array of str) before feature_names_in_ existed. */
+static brine_status old_feature_names(brine_model *m, const bv *state, brine_error *err) {
+    const bv_array *a = be_array(bv_dict_get(state, "_feature_names_in"));
+    if (!a) return BRINE_OK;
+    if (a->ndim != 1 || a->dtype->u.dt->kind != 'O' || !a->objects || a->objects->u.seq.n != (size_t)a->count ||
+        (m->n_features_in > 0 && a->count != m->n_features_in))
+        return be_fail(err, m, "_feature_names_in is not a 1-D object array of %lld names", (long long)m->n_features_in);
+    size_t n = (size_t)a->count;
+    m->feature_names = be_alloc(m, n + 1, sizeof *m->feature_names);
+    if (!m->feature_names) return nomem(err);
+    for (size_t i = 0; i < n; i++) {
+        const bv *s = a->objects->u.seq.items[i];
+        if (s->kind != BRINE_STR) return be_fail(err, m, "_feature_names_in[%zu] is not a str", i);
+        if (!(m->feature_names[i] = be_alloc(m, s->u.s.n + 1, 1))) return nomem(err);
+        memcpy(m->feature_names[i], s->u.s.p, s->u.s.n);
+    }
+    m->n_feature_names = n;
+    return BRINE_OK;
+}
+
 static brine_status load_column_transformer(brine_model *m, const bv *state, compose_model *c, brine_error *err) {
     brine_status st = be_read_n_features(m, state, &m->n_features_in, err);
     int64_t nf2;
@@ -749,6 +775,7 @@ static brine_status load_column_transformer(brine_model *m, const bv *state, com
         nf2 <= INT32_MAX)
         m->n_features_in = nf2;
     if (!st) st = be_read_feature_names(m, state, err);
+    if (!st && !m->n_feature_names) st = old_feature_names(m, state, err);
     if (st) return st;
     if (m->n_features_in < 1) return be_fail(err, m, "n_features_in_ is missing");
     const bv *list = bv_dict_get(state, "transformers_");

@@ -281,7 +281,7 @@ static brine_status load_poly(brine_model *m, const bv *state, shape_model *s, b
     if (m->n_features_in < 1) return be_fail(err, m, "n_features_in_ is missing");
     s->n = (size_t)m->n_features_in;
     s->bias = bias;
-    if (!poly_plan(m, s, hi, inter))
+    if (s->n > POLY_MAX_OUT || !poly_plan(m, s, hi, inter))
         return be_fail_status(err, BRINE_E_LIMIT, m, "degree %lld over %zu features gives more than %d columns",
                               (long long)hi, s->n, POLY_MAX_OUT);
     /* min_degree > 1: the bias, then the last n_output_features_ - bias columns */

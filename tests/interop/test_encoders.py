@@ -160,6 +160,8 @@ def fit_models(np, X, y):
         np.nan_to_num(Xn[:, [0, 1, 0]]), header=False)
     add("poly_min2", PolynomialFeatures((2, 3)), [1, 3], np.nan_to_num(Xn), header=False)
     add("identity", FunctionTransformer(), [1, 3], Xn)
+    add("pipe_imp_lr", Pipeline([("imp", SimpleImputer()), ("lr", LogisticRegression())]), [1, 3], Xn, fit_y=y,
+        methods=("predict", "predict_proba"))
     cat = Pipeline([("imp", SimpleImputer(strategy="most_frequent")),
                     ("oh", OneHotEncoder(handle_unknown="ignore"))])
     num = Pipeline([("imp", SimpleImputer(strategy="median")), ("sc", StandardScaler())])
@@ -202,7 +204,7 @@ def compare(np, got, want, tol):
 
 
 def tolerance(name, meth):
-    if name == "ct_lr" and meth != "predict":
+    if name in ("ct_lr", "pipe_imp_lr") and meth != "predict":
         return 1e-9
     return 0.0
 
@@ -374,7 +376,7 @@ def main():
             elif name == "ct_rf":
                 Xq = Q.copy()
                 Xq[:, 0] = np.arange(len(Q)) % 3
-            elif name in ("impute_mean_ind", "impute_median", "impute_const", "impute_number_mv", "identity",
+            elif name in ("impute_mean_ind", "impute_median", "impute_const", "impute_number_mv", "identity", "pipe_imp_lr",
                           "onehot_numeric", "impute_drop_empty", "impute_keep_empty"):
                 Xq = Xq.astype(float)
                 Xq = np.nan_to_num(Xq) if name == "impute_number_mv" else Xq
@@ -408,7 +410,8 @@ def main():
             if rows.dtype.kind == "O":
                 rows = np.array([[v.item() if hasattr(v, "item") else v for v in r] for r in rows], dtype=object)
             if name in ("poly3", "poly_inter", "poly_min2", "union", "identity", "impute_mean_ind", "impute_median",
-                        "impute_const", "impute_number_mv", "onehot_numeric", "impute_drop_empty", "impute_keep_empty"):
+                        "impute_const", "impute_number_mv", "onehot_numeric", "impute_drop_empty", "impute_keep_empty",
+                        "pipe_imp_lr"):
                 xpath = os.path.join(tmp, name + ".x.npy")
                 np.save(xpath, rows.astype(float))
             else:
