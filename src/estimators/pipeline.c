@@ -84,6 +84,7 @@ static brine_status pipe_load(brine_model *m, const bv *state, brine_error *err)
     }
     m->takes_text = brine_model_takes_text(first);
     m->allow_nan = first->allow_nan; /* NaN goes as far as the first step lets it (an imputer) */
+    m->allow_nan = first->allow_nan; /* NaN goes as far as the first step lets it (an imputer) */
     m->text_out = final->text_out && be_output_columns(final, BRINE_METHOD_TRANSFORM) != BE_NO_METHOD;
     const brine_model *last = p->steps[n - 1];
     be_class *cls = be_alloc(m, 1, sizeof *cls);
@@ -136,6 +137,43 @@ static brine_status labels_input(const brine_prediction *p, const char ***text, 
     return BRINE_OK;
 }
 
+/* Steps *i, ... when step *i's transform gives CSR rows (a text
+ * vectorizer): the rows stay sparse through the steps that take them (a
+ * TfidfTransformer, a linear model: be_predict_csr) and are densified only
+ * for a step that takes dense rows, or when no step follows.  *out is the
+ * result of the last step run, whose index goes to *i. */
+static brine_status pipe_sparse(const pipe_model *p, size_t *i, brine_method method, const be_input *in,
+                                brine_prediction **out, brine_error *err) {
+    be_csr x;
+    brine_status st = be_transform_csr(p->steps[*i], in, &x, err);
+    size_t j = *i + 1;
+    while (!st && j < p->n && (!p->steps[j] || (j + 1 < p->n && be_gives_csr(p->steps[j])))) {
+        if (p->steps[j]) st = be_csr_transform(p->steps[j], &x, err);
+        j++;
+    }
+    if (!st && j < p->n) {
+        st = be_predict_csr(out, p->steps[j], j + 1 < p->n ? BRINE_METHOD_TRANSFORM : method, &x, in->n_threads, err);
+        *i = j;
+    } else if (!st) {
+        size_t cells;
+        brine_prediction *d = __builtin_mul_overflow(x.rows, x.cols, &cells) ? NULL : calloc(1, sizeof *d);
+        if (d) d->values = calloc(cells + 1, sizeof *d->values);
+        if (!d || !d->values) {
+            free(d);
+            st = bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu rows", x.rows);
+        } else {
+            d->method = BRINE_METHOD_TRANSFORM;
+            d->n_rows = x.rows;
+            d->n_columns = x.cols;
+            be_csr_dense(&x, d->values);
+            *out = d;
+            *i = p->n - 1;
+        }
+    }
+    be_csr_free(&x);
+    return st;
+}
+
 static brine_status pipe_predict(const brine_model *m, brine_method method, const be_input *in,
                                  brine_prediction *out, brine_error *err) {
     const pipe_model *p = m->impl;
@@ -155,7 +193,8 @@ static brine_status pipe_predict(const brine_model *m, brine_method method, cons
         const brine_model *s = p->steps[i];
         if (!s) continue;
         brine_method mm = i + 1 < p->n ? BRINE_METHOD_TRANSFORM : method;
-        st = be_predict_input(&next, s, mm, &cur, err);
+        if (be_gives_csr(s) && i + 1 < p->n) st = pipe_sparse(p, &i, method, &cur, &next, err); /* sets i */
+        else st = be_predict_input(&next, s, mm, &cur, err);
         if (st) break;
         brine_prediction_free(held);
         held = next;
