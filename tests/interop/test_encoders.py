@@ -177,6 +177,11 @@ def fit_models(np, X, y):
     Xrf = X.copy()
     Xrf[:, 0] = np.arange(len(X)) % 3  # the remainder passes numbers
     add("ct_rf", ct_rf, [0, 1, 2, 3, 4], Xrf, fit_y=y, methods=("predict", "predict_proba"))
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    ct_tfidf = Pipeline([("ct", ColumnTransformer([("tf", TfidfVectorizer(), 2),
+                                                   ("oh", OneHotEncoder(handle_unknown="ignore"), [4])])),
+                         ("lr", LogisticRegression())])
+    add("ct_tfidf", ct_tfidf, [0, 1, 2, 3, 4], X, fit_y=y, methods=("predict", "predict_proba"))
     ct_pass = ColumnTransformer([("ord", OrdinalEncoder(), [4]), ("keep", "passthrough", [3, 1])],
                                 remainder="drop")
     add("ct_passthrough", ct_pass, [0, 1, 2, 3, 4], X)
@@ -204,7 +209,7 @@ def compare(np, got, want, tol):
 
 
 def tolerance(name, meth):
-    if name in ("ct_lr", "pipe_imp_lr") and meth != "predict":
+    if name in ("ct_lr", "pipe_imp_lr", "ct_tfidf") and meth != "predict":
         return 1e-9
     return 0.0
 
