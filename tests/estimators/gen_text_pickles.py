@@ -37,6 +37,19 @@ for name, v in cases.items():
     emit(name, v)
     emit_d(name, v.transform(docs).toarray())
     out.append('#define W_%s %d' % (name, len(v.vocabulary_)))
+# pipelines: the vectorizer's CSR rows go on sparse (brine_model_predict_cells; "" is a missing cell)
+from sklearn.pipeline import make_pipeline
+from sklearn.linear_model import LogisticRegression
+ne = [d for d in docs if d]
+out.append('static const char *const T_DOCS_NE[] = {%s};' % ', '.join(cstr(d) for d in ne))
+out.append('#define N_DOCS_NE %d' % len(ne))
+yl = [0, 1, 2, 2, 0, 0]
+for name, p in (('pipe_lr', make_pipeline(TfidfVectorizer(ngram_range=(1, 2)), LogisticRegression())),
+                ('pipe_count_tfidf_lr', make_pipeline(CountVectorizer(), TfidfTransformer(norm='l1'),
+                                                      LogisticRegression(C=5.0)))):
+    p.fit(corpus, yl)
+    emit(name, p)
+    emit_d(name, p.decision_function(ne))
 # standalone TfidfTransformer on counts
 cnt = np.array([[3, 0, 1], [2, 0, 0], [3, 0, 0], [4, 0, 0], [3, 2, 0], [3, 0, 2]], dtype=float)
 tt = TfidfTransformer().fit(cnt)
