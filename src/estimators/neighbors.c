@@ -147,8 +147,10 @@ static void dual_swap(double *v, int64_t *ix, size_t a, size_t b) {
     ix[b] = u;
 }
 
-/* sklearn.utils._sorting.simultaneous_sort; the recursion on the left part
- * is a loop on the right part so the stack stays log-deep on the smaller. */
+/* sklearn.utils._sorting.simultaneous_sort.  Its two recursive calls sort
+ * disjoint ranges, so their order does not matter: brine recurses into the
+ * smaller and loops on the larger, keeping the stack log2(size) deep
+ * whatever the values. */
 static void simultaneous_sort(double *v, int64_t *ix, size_t size) {
     while (size > 3) {
         size_t pivot_idx = size / 2;
@@ -163,11 +165,17 @@ static void simultaneous_sort(double *v, int64_t *ix, size_t size) {
             if (v[i] < pivot_val) dual_swap(v, ix, i, store++);
         dual_swap(v, ix, store, size - 1);
         pivot_idx = store;
-        if (pivot_idx > 1) simultaneous_sort(v, ix, pivot_idx);
-        if (!(pivot_idx + 2 < size)) return;
-        v += pivot_idx + 1;
-        ix += pivot_idx + 1;
-        size -= pivot_idx + 1;
+        size_t left = pivot_idx, right = size - pivot_idx - 1; /* sklearn sorts left if > 1, right if > 1 */
+        if (left <= right) {
+            if (left > 1) simultaneous_sort(v, ix, left);
+            v += pivot_idx + 1;
+            ix += pivot_idx + 1;
+            size = right;
+        } else {
+            if (right > 1) simultaneous_sort(v + pivot_idx + 1, ix + pivot_idx + 1, right);
+            size = left;
+        }
+        if (size <= 1) return;
     }
     if (size == 2) {
         if (v[0] > v[1]) dual_swap(v, ix, 0, 1);
