@@ -10,9 +10,14 @@
  *             does not change the argmin), and the label is the first j with
  *             the strictly smallest value.  Labels are 0 .. n_clusters - 1
  *             (sklearn's int32), given as the model's classes.  Sample
- *             weights do not change labels.
+ *             weights do not change labels.  Centres of float32 (a fit on
+ *             float32 rows): rows are rounded to float32 and the distances
+ *             summed in float32, as sklearn does for float32 rows (it
+ *             refuses float64 rows for such a model).
  *   transform euclidean_distances(X, cluster_centers_):
- *             sqrt(max(((-2 x.c_j) + ||x||^2) + ||c_j||^2, 0)).
+ *             sqrt(max(((-2 x.c_j) + ||x||^2) + ||c_j||^2, 0)); float32
+ *             centres: that sum in float64 on the float32 values, rounded
+ *             to float32 before max and sqrt (_euclidean_distances_upcast).
  * PCA / TruncatedSVD (family "decomposition"):
  *   transform PCA: (x - mean_) @ components_.T, divided by
  *             sqrt(explained_variance_) when whiten (files of sklearn >=
@@ -54,11 +59,56 @@ static double dot(const double *a, const double *b, size_t n) {
 
 /* --------------------------------------------------------------- KMeans */
 
+static float dotf(const float *a, const float *b, size_t n) {
+    float s = 0.0f;
+    for (size_t k = 0; k < n; k++) s += a[k] * b[k];
+    return s;
+}
+
 typedef struct km_model {
     size_t k, n;        /* clusters, features */
     double *centers;    /* k * n */
     double *cnorm;      /* k: ||c_j||^2 */
+    /* cluster_centers_ of float32 (fitted on float32 rows): sklearn then
+     * refuses float64 rows and computes float32 ones in float32, so brine
+     * rounds the rows to float32 and does the same. */
+    int f32;
+    float *cf;          /* k * n: the centres as float32 */
+    float *cnormf;      /* k: ||c_j||^2 summed in float32 */
 } km_model;
+
+/* One row of a float32 model: labels as lloyd's float32 gemm gives them;
+ * distances as euclidean_distances' float32 path (_euclidean_distances_upcast:
+ * float64 arithmetic on the float32 values, rounded to float32, then
+ * max(., 0) and sqrt in float32). */
+static void kmeans_row_f32(const km_model *km, brine_method method, const double *x, float *xf, int64_t *label,
+                           double *dist) {
+    for (size_t f = 0; f < km->n; f++) xf[f] = (float)x[f];
+    if (method == BRINE_METHOD_PREDICT) {
+        size_t best_j = 0;
+        float best = 0.0f;
+        for (size_t j = 0; j < km->k; j++) {
+            float d = km->cnormf[j] + -2.0f * dotf(xf, km->cf + j * km->n, km->n);
+            if (j == 0 || d < best) {
+                best = d;
+                best_j = j;
+            }
+        }
+        *label = (int64_t)best_j;
+        return;
+    }
+    double xx = 0.0;
+    for (size_t f = 0; f < km->n; f++) xx += (double)xf[f] * (double)xf[f];
+    for (size_t j = 0; j < km->k; j++) {
+        double dp = 0.0;
+        for (size_t f = 0; f < km->n; f++) dp += (double)xf[f] * km->centers[j * km->n + f];
+        double d = -2.0 * dp;
+        d += xx;
+        d += km->cnorm[j];
+        float df = (float)d;
+        dist[j] = sqrtf(df >= 0.0f || isnan(df) ? df : 0.0f);
+    }
+}
 
 static brine_status kmeans_load(brine_model *m, const bv *state, brine_error *err) {
     km_model *km = be_alloc(m, 1, sizeof *km);
@@ -86,6 +136,15 @@ static brine_status kmeans_load(brine_model *m, const bv *state, brine_error *er
         m->classes->labels[j].kind = BRINE_LABEL_INT;
         m->classes->labels[j].i = (int64_t)j;
     }
+    const bv_array *ca = be_array(bv_dict_get(state, "cluster_centers_"));
+    km->f32 = ca && be_dtype_is(ca->dtype, 'f', 4);
+    if (km->f32) {
+        km->cf = be_alloc(m, km->k * km->n, sizeof *km->cf);
+        km->cnormf = be_alloc(m, km->k, sizeof *km->cnormf);
+        if (!km->cf || !km->cnormf) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+        for (size_t i = 0; i < km->k * km->n; i++) km->cf[i] = (float)km->centers[i];
+        for (size_t j = 0; j < km->k; j++) km->cnormf[j] = dotf(km->cf + j * km->n, km->cf + j * km->n, km->n);
+    }
     m->n_outputs = 1;
     m->n_estimators = 1;
     m->impl = km;
@@ -105,6 +164,15 @@ static brine_status kmeans_predict(const brine_model *m, brine_method method, co
     const km_model *km = m->impl;
     brine_status st = be_check_rows(m, in->xd, in->n_rows * in->n_cols, in->n_cols, 0, err);
     if (st) return st;
+    if (km->f32) {
+        float *xf = malloc((km->n + 1) * sizeof *xf);
+        if (!xf) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+        for (size_t r = 0; r < in->n_rows; r++)
+            kmeans_row_f32(km, method, in->xd + r * km->n, xf, out->indices ? out->indices + r : NULL,
+                           out->values ? out->values + r * km->k : NULL);
+        free(xf);
+        return BRINE_OK;
+    }
     for (size_t r = 0; r < in->n_rows; r++) {
         const double *x = in->xd + r * km->n;
         if (method == BRINE_METHOD_PREDICT) {
