@@ -4,20 +4,22 @@
 Fits KNeighborsClassifier and KNeighborsRegressor (algorithm brute, kd_tree,
 ball_tree; weights uniform and distance; minkowski p = 1, 2, 3, inf and the
 metric names euclidean / manhattan / chebyshev; multi-output; k = 1 and k =
-all samples) on tie-heavy integer data (every distance an exact tie with
-many others, so the neighbours sklearn picks and their order decide the
-answer), iris and wine; NearestCentroid; GaussianNB, MultinomialNB and
-ComplementNB (count data), BernoulliNB (binarize, and binary data) and
-CategoricalNB (integer categories) on small data sets.  Each model is saved
-as pickle (protocols 2-5) and joblib (zlib, lz4) — one of those six
-container per model, in rotation, so every container is covered — and
-`brine predict --method M -o out.npy` must give sklearn's output for every
-method sklearn has: labels exactly, floats bit for bit, except the dot
-products sklearn leaves to BLAS (MultinomialNB, ComplementNB, BernoulliNB,
-euclidean brute-force distances as weights) within 1e-9 relative.  Methods
-sklearn lacks are refused, so is input sklearn refuses (CategoricalNB: an
-unseen or negative category).  Files brine writes back (`brine convert`)
-load in Python with equal outputs.  The wild files of these classes
+all samples; more than 256 samples, sklearn's chunk) on tie-heavy integer
+data (every distance an exact tie with many others, so the neighbours
+sklearn picks and their order decide the answer), iris, wine and digits
+(integer pixels: ties in 64 dimensions); NearestCentroid; GaussianNB,
+MultinomialNB and ComplementNB (count data), BernoulliNB (binarize, and
+binary data) and CategoricalNB (integer categories).  Each model is saved
+as pickle (protocols 2-5) or joblib (zlib, lz4) — one of those six
+containers per model, in rotation, so every container is covered — and
+`brine predict --method M -o out.npy` must give sklearn's output (on one
+OpenMP thread) for every method sklearn has: labels exactly, floats bit for
+bit, except the dot products sklearn leaves to BLAS (MultinomialNB,
+ComplementNB, BernoulliNB; euclidean brute-force distances as weights on
+float data) within 1e-9 relative.  Methods sklearn lacks are refused, so is
+input sklearn refuses (CategoricalNB: an unseen or negative category).
+Files brine writes back (`brine convert`, every fourth model) load in
+Python with equal outputs.  The wild files of these classes
 (tests/wild_expectations.tsv) are compared with numpy evaluating their own
 arrays, read with every sklearn class inert.
 
@@ -91,6 +93,16 @@ def fit_models():
     add("kr_wine_ball", KR(6, algorithm="ball_tree", p=3), wine[0], wine[0][:, 0], wine[0][::5] * 0.99)
     add("kc_wine_gemm", KC(5, algorithm="brute", weights="distance"), wine[0], wine[1], wine[0][::4] * 1.01)
     add("kr_iris_gemm", KR(4, algorithm="brute", weights="distance"), iris[0], iris[0][:, 3], iris[0][::3] + 0.05)
+    # digits: integer pixels 0..16, so many exactly tied distances in 64 dimensions
+    digits = datasets.load_digits(return_X_y=True)
+    Xd, yd, Qd = digits[0][:300], digits[1][:300], digits[0][300:340]
+    add("kc_digits_brute", KC(5), Xd, yd, Qd)
+    add("kc_digits_kd", KC(6, algorithm="kd_tree", weights="distance", leaf_size=10), Xd, yd, Qd)
+    add("kr_digits_ball_p1", KR(7, algorithm="ball_tree", p=1), Xd, yd * 1.0, Qd)
+    add("gnb_digits", GaussianNB(), Xd, yd, Qd)
+    add("mnb_digits", MultinomialNB(), Xd, yd, Qd)
+    add("bnb_digits", BernoulliNB(binarize=8.0), Xd, yd, Qd)
+    add("catnb_digits", CategoricalNB(min_categories=17), Xd, yd, Qd)
     add("nc_iris", NearestCentroid(), iris[0], iris[1], iris[0][::3] + 0.05)
     add("nc_ties", NearestCentroid(metric="manhattan"), Xt, ys, Qt)
     add("gnb_iris", GaussianNB(), iris[0], iris[1], iris[0][::3] + 0.05)
