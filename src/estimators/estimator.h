@@ -529,6 +529,8 @@ extern const be_family be_svm_family;
 extern const be_family be_search_family;
 /* OneVsRestClassifier (binary and multiclass targets). */
 extern const be_family be_ovr_family;
+/* SelectKBest: transform keeps the k best scores_' columns (search.c). */
+extern const be_family be_select_family;
 
 /* ------------- text vectorizers and sparse rows (text.c; linear.c's sparse path) */
 

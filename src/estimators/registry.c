@@ -67,6 +67,8 @@ static const be_class classes[] = {
     {"sklearn.feature_extraction.text", "CountVectorizer", &be_text_family, 0, NULL},
     {"sklearn.feature_extraction.text", "TfidfTransformer", &be_text_family, 0, NULL},
     {"sklearn.feature_extraction.text", "TfidfVectorizer", &be_text_family, 0, NULL},
+    {"sklearn.feature_selection._univariate_selection", "SelectKBest", &be_select_family, 0, NULL},
+    {"sklearn.feature_selection.univariate_selection", "SelectKBest", &be_select_family, 0, NULL},
     {"sklearn.impute", "SimpleImputer", &be_impute_family, 0, NULL},
     {"sklearn.impute._base", "SimpleImputer", &be_impute_family, 0, NULL},
     LINEAR("sklearn.linear_model._base", "LinearRegression", 0),

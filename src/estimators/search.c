@@ -1,4 +1,5 @@
-/* search.c — meta-estimators that wrap fitted estimators:
+/* search.c — meta-estimators that wrap fitted estimators, and the
+ * feature selection that searches over pipelines tune:
  *
  *  - GridSearchCV and RandomizedSearchCV (sklearn.model_selection): every
  *    method is best_estimator_'s, loaded as a model of its own (refit=False
@@ -15,9 +16,15 @@
  *    its sum (added left to right, as numpy reduces the transposed stack);
  *    decision_function stacks their decision values (one estimator: its
  *    own).  Multilabel targets are refused.
+ *  - SelectKBest (sklearn.feature_selection): transform keeps the columns
+ *    of the k best scores_ in their order, as sklearn 1.2.1's
+ *    _get_support_mask: NaN scores count as the lowest float, a stable
+ *    ascending argsort keeps its last k (among equal scores the later
+ *    columns win); k='all' keeps every column.
  * Rows reach the inner models as the caller gave them (float64, and text
  * cells for models that read text, through be_predict_input); a tree
  * inside converts them to float32 as sklearn does. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -276,3 +283,86 @@ static brine_status ovr_predict(const brine_model *m, brine_method method, const
 }
 
 const be_family be_ovr_family = {"ovr", ovr_load, ovr_predict, NULL, ovr_columns, BE_FAM_FLOAT64};
+
+/* ------------------------------------------------------- SelectKBest */
+
+typedef struct select_model {
+    size_t n_in, n_out;
+    size_t *cols; /* n_out kept columns, increasing */
+} select_model;
+
+typedef struct score_ix {
+    double score;
+    size_t ix;
+} score_ix;
+
+/* ascending score, then ascending index: numpy's stable argsort order */
+static int by_score(const void *a, const void *b) {
+    const score_ix *x = a, *y = b;
+    if (x->score != y->score) return x->score < y->score ? -1 : 1;
+    return x->ix < y->ix ? -1 : x->ix > y->ix;
+}
+
+static brine_status select_load(brine_model *m, const bv *state, brine_error *err) {
+    const bv *sv = bv_dict_get(state, "scores_");
+    if (is_none(sv)) return be_fail(err, m, "is not fitted (scores_ is %s)", sv ? "None" : "missing");
+    be_matrix sc;
+    brine_status st = be_read_matrix(m, sv, "scores_", 1, &sc, err);
+    if (st) return st;
+    if (sc.ndim != 1 || sc.cols == 0) return be_fail(err, m, "scores_ is not a non-empty 1-D array");
+    select_model *s = be_alloc(m, 1, sizeof *s);
+    if (!s) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    s->n_in = sc.cols;
+    if ((st = be_read_n_features(m, state, &m->n_features_in, err))) return st;
+    if ((st = be_check_width(m, (int64_t)s->n_in, "scores_", err))) return st;
+    const bv *kv = bv_dict_get(state, "k");
+    int64_t k;
+    if (kv && bv_is_str(kv, "all")) {
+        k = (int64_t)s->n_in;
+    } else if (!be_get_int(kv, &k) || kv->kind == BRINE_BOOL) {
+        return be_fail(err, m, "k is %s, not an int or 'all'", kv ? brine_kind_name((brine_kind)kv->kind) : "missing");
+    } else if (k < 0 || (uint64_t)k > s->n_in) {
+        return be_fail(err, m, "k is %lld but scores_ has %zu features", (long long)k, s->n_in);
+    }
+    s->n_out = (size_t)k;
+    score_ix *order = malloc(s->n_in * sizeof *order);
+    s->cols = be_alloc(m, s->n_out + 1, sizeof *s->cols);
+    char *keep = calloc(s->n_in, 1);
+    if (!order || !s->cols || !keep) {
+        free(order);
+        free(keep);
+        return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    }
+    for (size_t j = 0; j < s->n_in; j++) {
+        order[j].score = isnan(sc.v[j]) ? -DBL_MAX : sc.v[j]; /* _clean_nans: finfo.min */
+        order[j].ix = j;
+    }
+    qsort(order, s->n_in, sizeof *order, by_score);
+    for (size_t j = s->n_in - s->n_out; j < s->n_in; j++) keep[order[j].ix] = 1;
+    for (size_t j = 0, n = 0; j < s->n_in; j++)
+        if (keep[j]) s->cols[n++] = j;
+    free(order);
+    free(keep);
+    m->n_outputs = 1;
+    m->n_estimators = 1;
+    m->impl = s;
+    if ((st = be_read_feature_names(m, state, err))) return st;
+    return be_keep_params(m, state, err);
+}
+
+static size_t select_columns(const brine_model *m, brine_method method) {
+    const select_model *s = m->impl;
+    return method == BRINE_METHOD_TRANSFORM ? s->n_out : BE_NO_METHOD;
+}
+
+static brine_status select_predict(const brine_model *m, brine_method method, const be_input *in,
+                                   brine_prediction *out, brine_error *err) {
+    const select_model *s = m->impl;
+    brine_status st = be_check_rows(m, in->xd, in->n_rows * in->n_cols, in->n_cols, 0, err);
+    if (st) return st;
+    for (size_t r = 0; r < in->n_rows; r++)
+        for (size_t j = 0; j < s->n_out; j++) out->values[r * s->n_out + j] = in->xd[r * in->n_cols + s->cols[j]];
+    return BRINE_OK;
+}
+
+const be_family be_select_family = {"select", select_load, select_predict, NULL, select_columns, BE_FAM_FLOAT64};

@@ -8,7 +8,8 @@ decision_function_shape 'ovr' and 'ovo', break_ties, dense and sparse
 (CSR) fits; OneVsRestClassifier
 around LogisticRegression, SVC, a decision tree and Ridge (binary and
 multiclass); GridSearchCV and RandomizedSearchCV around SVC, SVR,
-LogisticRegression, a tree and a scaler+SVC pipeline; all on small data
+LogisticRegression, a tree and scaler+SVC and scaler+SelectKBest+SVC
+pipelines; SelectKBest with tied and NaN scores; all on small data
 (iris, a wine subset, synthetic 2-D, diabetes).  Each is pickled (protocol
 4) and `brine predict --method M -o out.npy` is compared with sklearn for
 every method the estimator has (predict, decision_function, predict_proba,
@@ -39,7 +40,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 
 PREFIX = "svm"
-METHODS = ("predict", "decision_function", "predict_proba", "predict_log_proba", "score_samples")
+METHODS = ("predict", "decision_function", "predict_proba", "predict_log_proba", "score_samples", "transform")
 SOURCES = [("p2", "pickle", 2), ("p3", "pickle", 3), ("p5", "pickle", 5), ("zlib", "joblib", 3),
            ("gzip", "joblib", ("gzip", 3)), ("bz2", "joblib", ("bz2", 3)), ("xz", "joblib", ("xz", 3)),
            ("lz4", "joblib", ("lz4", 3))]
@@ -53,6 +54,7 @@ def fit_models():
     import scipy.sparse as sp
     from sklearn import datasets, svm
     from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.feature_selection import SelectKBest
     from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
     from sklearn.multiclass import OneVsRestClassifier
     from sklearn.pipeline import make_pipeline
@@ -122,6 +124,11 @@ def fit_models():
                                                n_iter=2, cv=3, random_state=0), iris)
     add("rand_svc_bin", RandomizedSearchCV(svm.SVC(probability=True, random_state=0),
                                            {"gamma": [0.5, 1.0, 2.0]}, n_iter=2, cv=3, random_state=0), (X2, y2))
+    add("grid_pipe_select", GridSearchCV(make_pipeline(StandardScaler(), SelectKBest(), svm.SVC()),
+                                         {"selectkbest__k": [4, "all"]}, cv=3), (wX[::2], wy[::2]), X=wX[::2])
+    sel = SelectKBest(k=4).fit(wine[0], wine[1])
+    sel.scores_ = np.array([2.0, 7.0, np.nan, 7.0, 1.0, 7.0, 0.5, 7.0, 3.0, np.nan, 7.0, 0.0, -1.0])
+    m.append(("select_ties", sel, np.ascontiguousarray(wine[0][:20])))  # ties: the later columns win
     # sparse fits (support vectors in CSR form); rows with zeros, as sklearn
     # converts them to CSR
     Xsp = np.where(iris[0] > 2.5, iris[0], 0.0)
@@ -234,6 +241,73 @@ def numpy_svm(np, o, X):
     return out
 
 
+def numpy_steps(np, o, X):
+    """The estimator o (a search, pipeline or one of the steps wild files
+    hold) from its own arrays: ({method: expected}, None), or the
+    transformed rows (None, X') for a transformer."""
+    name = type(o).__name__
+    if name in ("GridSearchCV", "RandomizedSearchCV"):
+        return numpy_steps(np, o.best_estimator_, X)
+    if name == "Pipeline":
+        for _, step in o.steps[:-1]:
+            if step is None or step == "passthrough":
+                continue
+            X = numpy_steps(np, step, X)[1]
+        return numpy_steps(np, o.steps[-1][1], X)
+    if name in SVM_CLASSES:
+        return numpy_svm(np, o, X), None
+    if name == "ColumnTransformer":
+        names = list(o.feature_names_in_)
+        parts = []
+        for _, t, cols in o.transformers_:
+            idx = [names.index(c) if isinstance(c, str) else int(c) for c in cols]
+            if t == "drop" or not idx:
+                continue
+            parts.append(X[:, idx] if t == "passthrough" else numpy_steps(np, t, X[:, idx])[1])
+        return None, np.hstack(parts)
+    if name == "OneHotEncoder":
+        cols = []
+        for i, cats in enumerate(o.categories_):
+            drop = o.drop_idx_[i] if getattr(o, "drop_idx_", None) is not None else None
+            for j, c in enumerate(cats):
+                if drop is not None and j == drop:
+                    continue
+                cols.append((X[:, i] == c).astype(np.float64))
+        return None, np.stack(cols, axis=1)
+    if name == "StandardScaler":
+        return None, (X - o.mean_) / o.scale_
+    if name == "PCA":
+        Y = (X - o.mean_) @ o.components_.T
+        return None, Y / np.sqrt(o.explained_variance_) if o.whiten else Y
+    if name == "SelectKBest":
+        scores = np.where(np.isnan(o.scores_), np.finfo(np.float64).min, o.scores_)
+        mask = np.zeros(len(scores), bool)
+        mask[np.argsort(scores, kind="mergesort")[len(scores) - (len(scores) if o.k == "all" else o.k):]] = True
+        return None, X[:, mask]
+    raise ValueError("no numpy evaluation of %s" % name)
+
+
+def wild_rows(np, o, seed):
+    """Rows for a wild model: its SVs' neighbourhood, or for a search whose
+    pipeline starts with a ColumnTransformer, its columns in
+    feature_names_in_ order (categories of its encoders, some unknown)."""
+    rng = np.random.RandomState(seed)
+    if type(o).__name__ in SVM_CLASSES:
+        sv = np.asarray(o.support_vectors_)
+        return rng.normal(size=(12, sv.shape[1])) * 2 + sv.mean(0)
+    ct = o.best_estimator_.steps[0][1]
+    names = list(ct.feature_names_in_)
+    X = rng.normal(size=(16, len(names)))
+    for _, t, cols in ct.transformers_:
+        idx = [names.index(c) for c in cols]
+        if type(t).__name__ == "OneHotEncoder":
+            for i, cats in zip(idx, t.categories_):
+                X[:, i] = rng.choice(np.r_[cats, [99]], size=len(X))
+        elif type(t).__name__ == "StandardScaler":
+            X[:, idx] = X[:, idx] * t.scale_ + t.mean_
+    return X
+
+
 def check_wild(np, brine, summary, tmp, timeout):
     import csv
     wild = common.default_wild()
@@ -243,15 +317,14 @@ def check_wild(np, brine, summary, tmp, timeout):
     checked = 0
     for e in exp:
         short = e["root"].rsplit(".", 1)[-1]
-        if e["predict"] != "ok" or short not in SVM_CLASSES:
+        if e["predict"] != "ok" or short not in SVM_CLASSES + ("GridSearchCV", "RandomizedSearchCV"):
             continue
         path = os.path.join(wild, rows[e["id"]]["file"])
         o = common.inert_load(path)
-        width = np.asarray(o.support_vectors_).shape[1]
-        X = np.random.RandomState(int(e["id"])).normal(size=(12, width)) * 2 + np.asarray(o.support_vectors_).mean(0)
+        X = wild_rows(np, o, int(e["id"]))
         xpath = os.path.join(tmp, "wild%s.npy" % e["id"])
         np.save(xpath, X)
-        for meth, want in numpy_svm(np, o, X).items():
+        for meth, want in numpy_steps(np, o, X)[0].items():
             out = os.path.join(tmp, "wild%s.%s.npy" % (e["id"], meth))
             res = common.run_brine(brine, ["predict", path, xpath, "--method", meth, "-o", out], timeout=timeout)
             label = "wild %s %s/%s" % (e["id"], short, meth)
