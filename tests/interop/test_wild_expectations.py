@@ -59,6 +59,10 @@ TEXT_INPUTS = {
                      for i in range(ROWS)),
     "073": "label\n" + "".join("%s\n" % ("Blast Disease", "Brown Spot Disease", "False Smut Disease",
                                           "Bacterial Blight Disease")[i % 4] for i in range(ROWS)),
+    # a TfidfVectorizer of part-of-speech tags: one document (tag sequence) a row
+    "025": "doc\n" + "".join("%s\n" % ("DT NN VBZ JJ", "PRP VBD DT JJ NN IN NNP", "NNS VBP RB JJ .",
+                                        "WP MD VB TO VB", "UH NN", "CD NNS IN DT NN POS NN")[i % 6]
+                             for i in range(ROWS)),
 }
 
 
