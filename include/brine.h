@@ -362,7 +362,11 @@ brine_status brine_sha256_memory(char out[BRINE_SHA256_HEX_SIZE], const void *da
  * LinearSVR, LogisticRegression, RidgeClassifier, SGDClassifier,
  * Perceptron, LinearSVC; scalers StandardScaler, MinMaxScaler,
  * MaxAbsScaler, RobustScaler, Normalizer, Binarizer (transform); Pipeline
- * of these (see docs/SUPPORT.md).  Linear models, scalers and pipelines
+ * of these (see docs/SUPPORT.md); OneHotEncoder, OrdinalEncoder and
+ * LabelEncoder (transform, inverse_transform), SimpleImputer,
+ * PolynomialFeatures, FunctionTransformer without a function,
+ * ColumnTransformer and FeatureUnion (transform), which read text cells
+ * (brine_model_predict_cells).  Linear models, scalers and pipelines
  * cannot be saved yet (BRINE_E_UNSUPPORTED).
  *
  * Loading validates everything prediction relies on (node links, shapes,
@@ -472,7 +476,9 @@ brine_status brine_method_parse(brine_method *out, const char *name, brine_error
  *  - `labels`: INVERSE_TRANSFORM of encoders (LabelEncoder, OrdinalEncoder,
  *    OneHotEncoder), one label per cell as sklearn's object array holds it:
  *    strings borrowed from the model (valid while it lives), numbers, and
- *    BRINE_LABEL_NONE where sklearn gives None (an unknown category). */
+ *    BRINE_LABEL_NONE where sklearn gives None (an unknown category); and
+ *    TRANSFORM of a SimpleImputer of str columns, whose cells that were not
+ *    missing are borrowed from the cells given to the call. */
 typedef struct brine_prediction {
     brine_method method;
     size_t n_rows;
