@@ -18,12 +18,14 @@
  *             sqrt(max(((-2 x.c_j) + ||x||^2) + ||c_j||^2, 0)); float32
  *             centres: that sum in float64 on the float32 values, rounded
  *             to float32 before max and sqrt (_euclidean_distances_upcast).
- * PCA / TruncatedSVD (family "decomposition"):
+ * PCA, IncrementalPCA, TruncatedSVD, FastICA (family "decomposition"):
  *   transform PCA: (x - mean_) @ components_.T, divided by
  *             sqrt(explained_variance_) when whiten (files of sklearn >=
  *             1.5: x @ components_.T - mean_ @ components_.T, the square
  *             root clipped below at DBL_EPSILON, as those versions compute
- *             it); TruncatedSVD: x @ components_.T.
+ *             it; IncrementalPCA alike, _BasePCA's transform); TruncatedSVD:
+ *             x @ components_.T; FastICA: (x - mean_) @ components_.T when it
+ *             whitened (_whiten), else x @ components_.T.
  * sklearn computes the dot products with BLAS; brine sums each one left to
  * right, which agrees within 1e-9 relative (CONVENTIONS).  NaN and infinite
  * input are refused, as sklearn's check_array does.  Neither family writes
@@ -212,10 +214,38 @@ typedef struct dec_model {
                           after the product instead of centring x first */
 } dec_model;
 
+/* mean_: n values, or None when allowed (PCA). */
+static brine_status read_mean(brine_model *m, const bv *state, dec_model *d, int none_ok, brine_error *err) {
+    const bv *mv = bv_dict_get(state, "mean_");
+    if (!mv || (!none_ok && is_none(mv))) return be_fail(err, m, "mean_ is %s", mv ? "None" : "missing");
+    if (is_none(mv)) return BRINE_OK;
+    be_matrix a;
+    brine_status st = be_read_matrix(m, mv, "mean_", 1, &a, err);
+    if (st) return st;
+    if (a.ndim != 1 || a.cols != d->n)
+        return be_fail(err, m, "mean_ has %zu values but components_ has %zu features", a.rows * a.cols, d->n);
+    d->mean = a.v;
+    return BRINE_OK;
+}
+
+/* FastICA centres X only when it whitened: _whiten (sklearn >= 1.1: False,
+ * 'unit-variance' or 'arbitrary-variance'), else the whiten parameter. */
+static brine_status ica_whitened(brine_model *m, const bv *state, int *out, brine_error *err) {
+    const bv *w = bv_dict_get(state, "_whiten");
+    if (!w) w = bv_dict_get(state, "whiten");
+    int64_t b = 1; /* whiten=True is FastICA's default before 1.1 */
+    if (!w || is_none(w)) b = w ? 0 : 1;
+    else if (w->kind == BRINE_STR) b = !bv_is_str(w, "False");
+    else if (!be_get_int(w, &b)) return be_fail(err, m, "_whiten is a %s, not a bool or str", brine_kind_name((brine_kind)w->kind));
+    *out = b != 0;
+    return BRINE_OK;
+}
+
 static brine_status decomp_load(brine_model *m, const bv *state, brine_error *err) {
     dec_model *d = be_alloc(m, 1, sizeof *d);
     if (!d) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
-    int pca = strcmp(m->short_name, "TruncatedSVD") != 0;
+    int pca = !strcmp(m->short_name, "PCA") || !strcmp(m->short_name, "IncrementalPCA");
+    int ica = !strcmp(m->short_name, "FastICA");
     be_matrix c;
     brine_status st = be_read_n_features(m, state, &m->n_features_in, err);
     if (!st) st = read_2d(m, state, "components_", &c, err);
@@ -224,16 +254,13 @@ static brine_status decomp_load(brine_model *m, const bv *state, brine_error *er
     d->k = c.rows;
     d->n = c.cols;
     d->comp = c.v;
+    if (ica) {
+        int whitened;
+        if ((st = ica_whitened(m, state, &whitened, err))) return st;
+        if (whitened && (st = read_mean(m, state, d, 0, err))) return st;
+    }
     if (pca) {
-        const bv *mv = bv_dict_get(state, "mean_");
-        if (!mv) return be_fail(err, m, "mean_ is missing");
-        if (!is_none(mv)) {
-            be_matrix a;
-            if ((st = be_read_matrix(m, mv, "mean_", 1, &a, err))) return st;
-            if (a.ndim != 1 || a.cols != d->n)
-                return be_fail(err, m, "mean_ has %zu values but components_ has %zu features", a.rows * a.cols, d->n);
-            d->mean = a.v;
-        }
+        if ((st = read_mean(m, state, d, 1, err))) return st;
         const bv *wv = bv_dict_get(state, "whiten");
         int64_t whiten = 0;
         if (wv && !is_none(wv) && !be_get_int(wv, &whiten))

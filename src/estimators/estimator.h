@@ -512,7 +512,7 @@ extern const be_family be_shape_family;
 
 /* KMeans, MiniBatchKMeans: predict (labels 0 .. k-1 as classes), transform. */
 extern const be_family be_kmeans_family;
-/* PCA, TruncatedSVD: transform. */
+/* PCA, IncrementalPCA, TruncatedSVD, FastICA: transform. */
 extern const be_family be_decomposition_family;
 /* MLPClassifier, MLPRegressor. */
 extern const be_family be_mlp_family;

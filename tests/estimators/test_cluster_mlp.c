@@ -930,6 +930,8 @@ static void registry_has_the_new_rows(void) {
         {"sklearn.cluster.k_means_", "MiniBatchKMeans"},
         {"sklearn.decomposition._pca", "PCA"},
         {"sklearn.decomposition.truncated_svd", "TruncatedSVD"},
+        {"sklearn.decomposition._incremental_pca", "IncrementalPCA"},
+        {"sklearn.decomposition.fastica_", "FastICA"},
         {"sklearn.neural_network._multilayer_perceptron", "MLPRegressor"},
         {"sklearn.neural_network.multilayer_perceptron", "MLPClassifier"},
     };

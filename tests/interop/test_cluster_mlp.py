@@ -4,7 +4,8 @@
 Fits KMeans (lloyd, elkan, k-means++ and random init, 1 to 8 clusters; one
 on float32 rows, predicting float32 rows as sklearn does, in float32),
 MiniBatchKMeans, PCA (full, arpack, randomized solvers; whiten; n_components
-an int, a fraction, 'mle'), TruncatedSVD (randomized, arpack), MLPClassifier
+an int, a fraction, 'mle'), IncrementalPCA, FastICA (unit-variance,
+arbitrary-variance, no whitening), TruncatedSVD (randomized, arpack), MLPClassifier
 (binary, multiclass, multilabel; int and string labels; every activation;
 lbfgs, adam and sgd solvers; one to three hidden layers) and MLPRegressor
 (single and multi-output, every activation) on small data sets, saves each
@@ -18,7 +19,7 @@ predict_log_proba): labels exactly, floats within 1e-9 relative
 a tie (two nearly equidistant centres, a probability at the threshold) are
 left out of the test rows, as brine's sums need not round as BLAS does
 there.  Methods sklearn lacks must be refused, and the default method is
-predict, or transform for PCA and TruncatedSVD (checked on the first model
+predict, or transform for the decompositions (checked on the first model
 of each class).  Files `brine convert` writes (pickle protocols 2 and 5,
 joblib zlib and lz4) load in sklearn 1.2.1 and give exactly the original's
 outputs for every method.  The wild MLPClassifier and
@@ -53,7 +54,7 @@ def fit_models():
     import numpy as np
     from sklearn import datasets
     from sklearn.cluster import KMeans, MiniBatchKMeans
-    from sklearn.decomposition import PCA, TruncatedSVD
+    from sklearn.decomposition import PCA, FastICA, IncrementalPCA, TruncatedSVD
     from sklearn.neural_network import MLPClassifier as MLPC, MLPRegressor as MLPR
     from sklearn.preprocessing import StandardScaler
     rng = np.random.RandomState(0)
@@ -91,6 +92,11 @@ def fit_models():
     add("pca_rand_whiten", PCA(3, svd_solver="randomized", whiten=True, random_state=0), wine_s[0])
     add("pca_mle", PCA("mle", svd_solver="full"), Xs)
     add("pca_frac", PCA(0.9), diab[0])
+    add("ipca", IncrementalPCA(3, batch_size=40), wine[0])
+    add("ipca_whiten", IncrementalPCA(2, whiten=True, batch_size=25), Xs)
+    add("ica_unit", FastICA(3, whiten="unit-variance", random_state=0, max_iter=400), Xs)
+    add("ica_arbitrary", FastICA(2, whiten="arbitrary-variance", random_state=1, max_iter=400), iris[0])
+    add("ica_nowhiten", FastICA(whiten=False, random_state=0, max_iter=400), Xs_s[:, :4])
     add("tsvd", TruncatedSVD(2, random_state=0), wine[0])
     add("tsvd_arpack", TruncatedSVD(3, algorithm="arpack"), Xs)
     add("mlp_bin_relu", MLPC((6,), solver="lbfgs", max_iter=300, random_state=0), *bc_s)
