@@ -461,6 +461,18 @@ int be_value_looks_fitted(const bv *root) {
         const char *module = brine_value_global(root, &name);
         const be_class *cls = be_class_find(module, name);
         const bv *state = root->u.obj.state;
+        if (cls && cls->family == &be_compose_family && !strcmp(name, "FeatureUnion")) {
+            /* a FeatureUnion by its first transformer that is an estimator */
+            const bv *list = bv_dict_get(state, "transformer_list"), *first = NULL;
+            for (size_t i = 0; list && list->kind == BRINE_LIST && i < list->u.seq.n && !first; i++) {
+                const bv *t = list->u.seq.items[i];
+                if ((t->kind == BRINE_TUPLE || t->kind == BRINE_LIST) && t->u.seq.n == 2 &&
+                    t->u.seq.items[1]->kind == BRINE_OBJECT)
+                    first = t->u.seq.items[1];
+            }
+            root = first;
+            continue;
+        }
         if (!cls || cls->family != &be_pipeline_family) return looks_fitted(state);
         /* Then its last step that is an estimator ('passthrough' and None are not). */
         const bv *steps = bv_dict_get(state, "steps"), *last = NULL;
