@@ -366,7 +366,11 @@ brine_status brine_sha256_memory(char out[BRINE_SHA256_HEX_SIZE], const void *da
  * LabelEncoder (transform, inverse_transform), SimpleImputer,
  * PolynomialFeatures, FunctionTransformer without a function,
  * ColumnTransformer and FeatureUnion (transform), which read text cells
- * (brine_model_predict_cells).  Linear models, scalers and pipelines
+ * (brine_model_predict_cells).
+ * SVC, NuSVC, SVR, NuSVR, OneClassSVM (libsvm, dense and sparse fits),
+ * OneVsRestClassifier, GridSearchCV and RandomizedSearchCV (every method of
+ * best_estimator_), SelectKBest (transform).
+ * Linear models, scalers and pipelines
  * cannot be saved yet (BRINE_E_UNSUPPORTED).
  *
  * Loading validates everything prediction relies on (node links, shapes,
