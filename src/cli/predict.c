@@ -467,8 +467,10 @@ static int write_npy(bi_buf *b, const char *path, const brine_model *m, const br
     brine_error_clear(&err);
     /* sklearn's shapes: predict_proba and a forest's apply are always 2-D,
      * the rest are 1-D for one column. */
+    /* LabelEncoder (int_out) transforms and inverts 1-D y; the other
+     * encoders 2-D X */
     int two_d = p->method == BRINE_METHOD_PREDICT_PROBA || p->method == BRINE_METHOD_PREDICT_LOG_PROBA ||
-                p->method == BRINE_METHOD_TRANSFORM ||
+                ((p->method == BRINE_METHOD_TRANSFORM || p->method == BRINE_METHOD_INVERSE_TRANSFORM) && !m->int_out) ||
                 (p->method == BRINE_METHOD_APPLY && m->cls->family == &be_forest_family);
     int rc = 0, ndim = p->n_columns == 1 && !two_d ? 1 : 2;
     uint8_t *items = NULL;

@@ -133,6 +133,10 @@ def fit_models(np, X, y):
     add("onehot_infrequent", OneHotEncoder(min_frequency=4, handle_unknown="infrequent_if_exist",
                                            sparse_output=False), [2, 4], Xs, inverse=True)
     add("onehot_max_cats", OneHotEncoder(max_categories=3, handle_unknown="ignore", drop="first"), [2, 4], Xs)
+    add("onehot_unicode_dtype", OneHotEncoder(handle_unknown="ignore", sparse_output=False), [2, 4], Xs.astype(str),
+        prep=lambda A: A.astype(str), inverse=True)
+    add("ordinal_int", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), [3], X[:, [3]].astype(int),
+        prep=lambda A: A.astype(float).astype(int), inverse=True)
     add("onehot_numeric", OneHotEncoder(handle_unknown="ignore", sparse_output=False), [3, 1], Xn[:, ::-1])
     add("onehot_nan", OneHotEncoder(handle_unknown="ignore", sparse_output=False), [0, 4], Xc)
     add("onehot_none", OneHotEncoder(handle_unknown="ignore", sparse_output=False), [0, 4], Xnone)
@@ -182,6 +186,10 @@ def fit_models(np, X, y):
                                                    ("oh", OneHotEncoder(handle_unknown="ignore"), [4])])),
                          ("lr", LogisticRegression())])
     add("ct_tfidf", ct_tfidf, [0, 1, 2, 3, 4], X, fit_y=y, methods=("predict", "predict_proba"))
+    ct_rem = ColumnTransformer([("oh", OneHotEncoder(handle_unknown="ignore"), [0])],
+                               remainder=Pipeline([("imp", SimpleImputer()), ("sc", StandardScaler())]))
+    Xrem = X[:, [4, 1, 3]]
+    add("ct_remainder_estimator", ct_rem, [4, 1, 3], Xrem)
     ct_pass = ColumnTransformer([("ord", OrdinalEncoder(), [4]), ("keep", "passthrough", [3, 1])],
                                 remainder="drop")
     add("ct_passthrough", ct_pass, [0, 1, 2, 3, 4], X)
