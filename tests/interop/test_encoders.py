@@ -132,7 +132,8 @@ def fit_models(np, X, y):
     add("onehot_drop_list", OneHotEncoder(drop=["Oslo", "light"], sparse_output=False), [2, 4], Xs)
     add("onehot_infrequent", OneHotEncoder(min_frequency=4, handle_unknown="infrequent_if_exist",
                                            sparse_output=False), [2, 4], Xs, inverse=True)
-    add("onehot_max_cats", OneHotEncoder(max_categories=3, handle_unknown="ignore", drop="first"), [2, 4], Xs)
+    add("onehot_max_cats", OneHotEncoder(max_categories=3, handle_unknown="ignore", drop="first"), [2, 4], Xs,
+        inverse=True)
     add("onehot_unicode_dtype", OneHotEncoder(handle_unknown="ignore", sparse_output=False), [2, 4], Xs.astype(str),
         prep=lambda A: A.astype(str), inverse=True)
     add("ordinal_int", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), [3], X[:, [3]].astype(int),
