@@ -13,13 +13,23 @@
  * exponential expit(2 raw); predict is argmax of the probabilities (the
  * exponential loss: raw >= 0); predict_log_proba np.log(predict_proba).
  *
- * sklearn >= 1.3 moved the classifiers to the common loss module, whose
- * links and inverses are computed differently; brine cannot verify those
- * here, so classifiers written by sklearn >= 1.3 are refused
- * (BRINE_E_UNSUPPORTED).  Regressors' arithmetic is the same in every
- * version and is accepted from any.  init_ estimators other than 'zero',
- * DummyRegressor and DummyClassifier (strategies prior, uniform,
- * most_frequent) are refused at load.  Writing is not implemented. */
+ * sklearn 1.4 moved the classifiers to the common loss module (PR #26278;
+ * 1.3 still has _gb_losses): `_loss` is then a sklearn._loss.loss object and
+ * _gb.py computes (GB_NEW): the init raw value through the loss's link of
+ * the clipped DummyClassifier probabilities — LogitLink scipy.special.logit
+ * log(p / (1 - p)), HalfLogitLink (exponential) 0.5 * logit(p),
+ * MultinomialLogit log(p / gmean(p)) with gmean exp(mean(log p)), the mean a
+ * pairwise sum over the classes divided by K; predict_proba
+ * HalfBinomialLoss [1 - expit(raw), expit(raw)], ExponentialLoss the same
+ * of 2 raw, HalfMultinomialLoss softmax (row max subtracted, exp, pairwise
+ * sum of the C-ordered row, divide); predict from raw: raw >= 0 (binary) or
+ * argmax(raw); predict_log_proba np.log(predict_proba).  Which arithmetic a
+ * file gets is decided by its loss object (sklearn._loss.loss or
+ * sklearn.ensemble._gb_losses), else by its version (>= 1.4 new).
+ * Regressors' arithmetic is the same in every version.  init_ estimators
+ * other than 'zero', DummyRegressor and DummyClassifier (strategies prior,
+ * uniform, most_frequent) are refused at load.  Writing back is the generic
+ * verbatim save (be_family.save NULL). */
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -40,6 +50,7 @@ typedef struct gb_model {
     int loss;            /* GB_* */
     double *init;        /* k initial raw values (constant over rows) */
     size_t n_classes;    /* classifiers */
+    int new_loss;        /* classifiers: sklearn >= 1.4's common loss module (GB_NEW arithmetic) */
 } gb_model;
 
 /* ------------------------------------------------------------- helpers */
@@ -138,9 +149,35 @@ static brine_status dummy_proba(brine_model *m, const bv *st, size_t n, double *
     return BRINE_OK;
 }
 
+/* scipy.special.logit as scipy < 1.15 computes it. */
+static double logit(double p) { return log(p / (1 - p)); }
+
+/* _gb.py _init_raw_predictions of sklearn >= 1.4: loss.link.link of the
+ * clipped probabilities. */
+static void init_from_proba_new(gb_model *g, double *p) {
+    const double eps = (double)FLT_EPSILON, hi = (double)(1.0f - FLT_EPSILON);
+    for (size_t i = 0; i < g->n_classes; i++) p[i] = p[i] < eps ? eps : p[i] > hi ? hi : p[i];
+    if (g->loss == GB_MULTINOMIAL) {
+        double lg[GB_MAX_CLASSES];
+        for (size_t i = 0; i < g->k; i++) lg[i] = log(p[i]);
+        double gm = exp(be_pairwise_sum(lg, g->k) / (double)g->k);
+        for (size_t i = 0; i < g->k; i++) g->init[i] = log(p[i] / gm);
+    } else if (g->loss == GB_EXPONENTIAL) {
+        double r = logit(p[1]);
+        r *= 0.5;
+        g->init[0] = r;
+    } else {
+        g->init[0] = logit(p[1]);
+    }
+}
+
 /* _gb_losses.py get_init_raw_predictions of sklearn 1.2.1 for a row of
  * probabilities p (n_classes entries). */
 static void init_from_proba(gb_model *g, double *p) {
+    if (g->new_loss) {
+        init_from_proba_new(g, p);
+        return;
+    }
     const double eps = (double)FLT_EPSILON, hi = (double)(1.0f - FLT_EPSILON);
     for (size_t i = 0; i < g->n_classes; i++) p[i] = p[i] < eps ? eps : p[i] > hi ? hi : p[i];
     if (g->loss == GB_MULTINOMIAL) {
@@ -224,13 +261,30 @@ static brine_status read_stages(brine_model *m, const bv *state, gb_model *g, br
     return BRINE_OK;
 }
 
+/* Which loss module the classifier's `_loss` (or older `loss_`) object
+ * comes from: sklearn._loss.loss (sklearn >= 1.4) or _gb_losses; a file
+ * without one goes by its version.  The new loss object must match loss. */
+static brine_status read_loss_object(brine_model *m, const bv *state, gb_model *g, brine_error *err) {
+    const bv *o = bv_dict_get(state, "_loss");
+    if (!o || o->kind != BRINE_OBJECT) o = bv_dict_get(state, "loss_");
+    const char *name = NULL;
+    const char *module = o && o->kind == BRINE_OBJECT ? brine_value_global(o, &name) : NULL;
+    if (!module) {
+        g->new_loss = be_version_at_least(m, 1, 4, 0) == 1;
+        return BRINE_OK;
+    }
+    g->new_loss = !strcmp(module, "sklearn._loss.loss");
+    if (!g->new_loss) return BRINE_OK;
+    const char *want = g->loss == GB_BINOMIAL      ? "HalfBinomialLoss"
+                       : g->loss == GB_MULTINOMIAL ? "HalfMultinomialLoss"
+                                                   : "ExponentialLoss";
+    if (strcmp(name, want)) return be_fail(err, m, "_loss is %s.%s, not the %s its loss and classes need", module, name, want);
+    return BRINE_OK;
+}
+
 static brine_status gb_load(brine_model *m, const bv *state, brine_error *err) {
     gb_model *g = be_alloc(m, 1, sizeof *g);
     if (!g) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
-    if (m->cls->classifier && be_version_at_least(m, 1, 3, 0) == 1)
-        return bi_fail(err, BRINE_E_UNSUPPORTED, -1,
-                       "brine cannot predict with a %s written by sklearn %s yet (only sklearn < 1.3 classifiers)",
-                       m->short_name, m->sklearn_version ? m->sklearn_version : "?");
     m->n_outputs = 1;
     brine_status s = be_read_n_features(m, state, &m->n_features_in, err);
     if (!s && m->cls->classifier) {
@@ -243,6 +297,7 @@ static brine_status gb_load(brine_model *m, const bv *state, brine_error *err) {
         if (!s) g->n_classes = nc[0];
     }
     if (!s) s = read_loss(m, state, g, err);
+    if (!s && m->cls->classifier) s = read_loss_object(m, state, g, err);
     if (!s && (!gb_double(bv_dict_get(state, "learning_rate"), &g->lr) || !isfinite(g->lr)))
         s = be_fail(err, m, "learning_rate is not a finite number");
     if (!s) s = read_init(m, state, g, err);
@@ -293,6 +348,16 @@ static double nan_to_num(double x) {
 
 /* The class probabilities of one raw row (n_classes into p). */
 static void raw_to_proba(const gb_model *g, const double *raw, double *p, double *tmp) {
+    if (g->new_loss && g->loss == GB_MULTINOMIAL) {
+        /* sklearn.utils.extmath.softmax of a C-ordered row */
+        double mx = raw[0];
+        for (size_t i = 1; i < g->k; i++)
+            if (raw[i] > mx || isnan(raw[i])) mx = isnan(mx) ? mx : raw[i];
+        for (size_t i = 0; i < g->k; i++) tmp[i] = exp(raw[i] - mx);
+        double sum = be_pairwise_sum(tmp, g->k);
+        for (size_t i = 0; i < g->k; i++) p[i] = tmp[i] / sum;
+        return;
+    }
     if (g->loss == GB_MULTINOMIAL) {
         double lse = logsumexp(raw, g->k, tmp);
         for (size_t i = 0; i < g->k; i++) p[i] = nan_to_num(exp(raw[i] - lse));
@@ -325,8 +390,9 @@ static brine_status gb_predict(const brine_model *m, brine_method method, const 
             memcpy(out->values + row * k, r, k * sizeof *r);
             continue;
         }
-        if (method == BRINE_METHOD_PREDICT && g->loss == GB_EXPONENTIAL) {
-            out->indices[row] = r[0] >= 0;
+        if (method == BRINE_METHOD_PREDICT && (g->loss == GB_EXPONENTIAL || g->new_loss)) {
+            /* sklearn >= 1.4: from raw (the exponential loss always was) */
+            out->indices[row] = k == 1 ? r[0] >= 0 : (int64_t)be_argmax(r, k);
             continue;
         }
         raw_to_proba(g, r, p, tmp);
@@ -338,9 +404,5 @@ static brine_status gb_predict(const brine_model *m, brine_method method, const 
     return BRINE_OK;
 }
 
-static brine_status gb_save(be_save *s, bv **out, brine_error *err) {
-    (void)out;
-    return bi_fail(err, BRINE_E_UNSUPPORTED, -1, "brine cannot write %s yet", s->m->short_name);
-}
-
-const be_family be_gb_family = {"gradient_boosting", gb_load, gb_predict, gb_save, gb_columns, 0};
+/* Written back verbatim (the generic save): no writer of its own. */
+const be_family be_gb_family = {"gradient_boosting", gb_load, gb_predict, NULL, gb_columns, 0};

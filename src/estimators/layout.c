@@ -202,6 +202,7 @@ static const read_check read_checks[] = {
     {"GaussianNB", "0.18.1", "wild 009"},
     {"GaussianNB", "1.8.0", "wild 087"},
     {"GradientBoostingRegressor", "1.6.1", "wild 067"},
+    {"HistGradientBoostingRegressor", "1.6.1", "wild 068"},
     {"KMeans", "1.6.1", "wild 061"},
     {"KNeighborsClassifier", "0.19.1", "wild 013"},
     {"KNeighborsRegressor", "1.5.1", "wild 058"},

@@ -2,7 +2,8 @@
  * allowed classes: correct ones predict what sklearn 1.2.1 computes,
  * hostile ones (estimators_ of the wrong shape or kind, bad loss, learning
  * rate, init_) fail with BRINE_E_FORMAT naming the field, init_ estimators
- * and versions brine does not handle with BRINE_E_UNSUPPORTED. */
+ * brine does not handle with BRINE_E_UNSUPPORTED; classifiers of sklearn
+ * >= 1.4 follow the common loss module's arithmetic. */
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -235,6 +236,44 @@ static void multiclass_softmax(void) {
     brine_model_free(m);
 }
 
+/* sklearn >= 1.4 (the common loss module): the init raw value through the
+ * link of the clipped prior, softmax with a pairwise sum, predict from raw. */
+static void classifiers_of_sklearn_1_4(void) {
+    brine_model *m = NULL;
+    brine_error err;
+    CHECK_EQ_INT(load_gb((gbspec){.classifier = 1, .version = "1.4.2"}, &m, &err), BRINE_OK);
+    double raw0 = log(0.75 / (1 - 0.75));
+    raw0 += 0.5 * 2, raw0 += 0.5 * -1;
+    brine_prediction *p = m ? predict(m, BRINE_METHOD_PREDICT_PROBA, X, 2) : NULL;
+    double p1 = 1 / (1 + exp(-raw0));
+    CHECK(p && p->values && p->values[1] == p1 && p->values[0] == 1.0 - p1);
+    brine_prediction_free(p);
+    brine_model_free(m);
+    CHECK_EQ_INT(load_gb((gbspec){.classifier = 1, .n_classes = 3, .version = "1.5.0"}, &m, &err), BRINE_OK);
+    p = m ? predict(m, BRINE_METHOD_PREDICT_PROBA, X, 2) : NULL;
+    brine_prediction *d = m ? predict(m, BRINE_METHOD_DECISION_FUNCTION, X, 2) : NULL;
+    brine_prediction *l = m ? predict(m, BRINE_METHOD_PREDICT, X, 2) : NULL;
+    CHECK(p && d && l && p->values && d->values && l->indices);
+    if (p && d && l) {
+        double lp[3] = {log(0.2), log(0.3), log(0.5)};
+        double gm = exp((lp[0] + lp[1] + lp[2]) / 3.0);
+        double raw[3] = {log(0.2 / gm) + 0.5 * 2 + 0.5 * -1, log(0.3 / gm) + 0.5 * -1 + 0.5 * 2,
+                         log(0.5 / gm) + 0.5 * 2 + 0.5 * -1};
+        double mx = fmax(raw[0], fmax(raw[1], raw[2])), e[3];
+        for (int i = 0; i < 3; i++) e[i] = exp(raw[i] - mx);
+        double sum = e[0] + e[1] + e[2];
+        for (int i = 0; i < 3; i++) {
+            CHECK(d->values[i] == raw[i]);
+            CHECK(p->values[i] == e[i] / sum);
+        }
+        CHECK(l->indices[0] == (raw[2] >= raw[0] && raw[2] >= raw[1] ? 2 : raw[1] > raw[0] ? 1 : 0));
+    }
+    brine_prediction_free(p);
+    brine_prediction_free(d);
+    brine_prediction_free(l);
+    brine_model_free(m);
+}
+
 static void hostile_files_fail_cleanly(void) {
     expect(BRINE_E_FORMAT, (gbspec){.shape = {2, 3}}, "estimators_ is not of shape");
     expect(BRINE_E_FORMAT, (gbspec){.classifier = 1, .n_classes = 3, .shape = {2, 1}}, "estimators_ is not of shape");
@@ -247,7 +286,7 @@ static void hostile_files_fail_cleanly(void) {
     expect(BRINE_E_FORMAT, (gbspec){.constant = NAN}, "init_.constant_");
     expect(BRINE_E_UNSUPPORTED, (gbspec){.init = "tree"}, "init_ is sklearn.tree._classes.DecisionTreeRegressor");
     expect(BRINE_E_UNSUPPORTED, (gbspec){.classifier = 1, .strategy = "stratified"}, "strategy");
-    expect(BRINE_E_UNSUPPORTED, (gbspec){.classifier = 1, .version = "1.4.2"}, "sklearn 1.4.2");
+    expect(BRINE_OK, (gbspec){.classifier = 1, .version = "1.4.2"}, "");
     expect(BRINE_OK, (gbspec){.version = "1.6.1"}, "");
 }
 
@@ -255,6 +294,7 @@ int main(void) {
     RUN(regressor_sums_stages);
     RUN(binary_classifier_like_sklearn);
     RUN(multiclass_softmax);
+    RUN(classifiers_of_sklearn_1_4);
     RUN(hostile_files_fail_cleanly);
     TEST_MAIN_END();
 }
