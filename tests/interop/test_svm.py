@@ -9,7 +9,8 @@ decision_function_shape 'ovr' and 'ovo', break_ties, dense and sparse
 around LogisticRegression, SVC, a decision tree and Ridge (binary and
 multiclass); GridSearchCV and RandomizedSearchCV around SVC, SVR,
 LogisticRegression, a tree and scaler+SVC and scaler+SelectKBest+SVC
-pipelines; SelectKBest with tied and NaN scores; all on small data
+pipelines; SelectKBest with tied and NaN scores; a TfidfVectorizer + SVC
+pipeline on documents (`--lines`); all on small data
 (iris, a wine subset, synthetic 2-D, diabetes).  Each is pickled (protocol
 4) and `brine predict --method M -o out.npy` is compared with sklearn for
 every method the estimator has (predict, decision_function, predict_proba,
@@ -157,6 +158,20 @@ def refused_models():
         ("norefit", GridSearchCV(svm.SVC(), {"C": [1.0, 2.0]}, cv=3, refit=False).fit(X, y), X[:5], "refit=False"),
         ("multilabel", OneVsRestClassifier(LogisticRegression()).fit(X, Y), X[:5], "multilabel"),
     ]
+
+
+def text_model():
+    """A TfidfVectorizer + SVC pipeline (the SVC fitted on sparse rows), its
+    test documents (one a line) and sklearn's outputs."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.svm import SVC
+    docs = ["the cat sat on the mat", "dogs chase cats", "the stock market fell", "markets rally on news",
+            "a cat and a dog", "bonds and stocks", "the dog barked", "investors sold shares"] * 3
+    y = ["pets", "pets", "money", "money", "pets", "money", "pets", "money"] * 3
+    m = make_pipeline(TfidfVectorizer(), SVC(kernel="rbf", gamma=0.8, probability=True, random_state=0)).fit(docs, y)
+    test = ["my cat likes the dog", "stock prices and bonds", "nothing known here", "the market of cats"]
+    return m, test
 
 
 def compare(np, got, want, exact_labels):
@@ -392,7 +407,8 @@ def main():
                 return
             _, _, path, xpath, meth, want = t
             out = os.path.join(tmp, "%s.%s.npy" % (name, meth if kind != "refused" else "r"))
-            argv = ["predict", path, xpath, "-o", out] + (["--method", meth] if kind != "refused" else [])
+            argv = ["predict", path, xpath, "-o", out] + (["--method", meth] if kind != "refused" else []) + \
+                (["--lines"] if kind == "text" else [])
             res = common.run_brine(brine, argv, timeout=args.timeout)
             label = "%s/p4/%s" % (name, meth if kind != "refused" else "refused")
             crash = res.crash_reason()
@@ -433,6 +449,16 @@ def main():
                     summary.fail(label, "  " + d)
                 else:
                     summary.ok()
+
+        # text: CSR rows from the vectorizer reach the sparse-fitted SVC (--lines)
+        tm, docs = text_model()
+        tpath, dpath = os.path.join(tmp, "text_svc.p4"), os.path.join(tmp, "text_svc.txt")
+        with open(tpath, "wb") as f:
+            pickle.dump(tm, f, protocol=4)
+        with open(dpath, "w") as f:
+            f.write("\n".join(docs) + "\n")
+        for meth in ("predict", "decision_function", "predict_proba"):
+            tasks.append(("text", "text_svc", tpath, dpath, meth, np.asarray(getattr(tm, meth)(docs))))
 
         common.run_parallel(run, tasks, args.jobs)
         common.run_parallel(every_format, [(n, m, X, src) for n, m, X in models if n in EVERY_FORMAT
