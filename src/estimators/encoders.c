@@ -38,7 +38,65 @@ typedef struct enc_cats {
     size_t n;
     size_t nan_idx, none_idx; /* NO_CAT when absent */
     int text;                 /* holds str (or None) categories */
+    /* Hash indexes (open addressing, index + 1; 0 empty) of the str and the
+     * numeric categories, built at load for tables larger than a few. */
+    uint32_t *hs, *hn;
+    size_t cap; /* power of two, or 0: no index */
 } enc_cats;
+
+enum { CAT_INDEX_MIN = 16 };
+
+static uint64_t hash_bytes(const void *p, size_t n) {
+    const uint8_t *b = p;
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (size_t k = 0; k < n; k++) h = (h ^ b[k]) * 1099511628211ull;
+    return h ^ (h >> 29);
+}
+
+/* A number as a hash key: ints and floats that are equal hash equal. */
+static uint64_t hash_number(double v) {
+    if (v == 0.0) v = 0.0; /* -0.0 == 0.0 */
+    return hash_bytes(&v, sizeof v);
+}
+
+static int label_number(const brine_label *l, double *v) {
+    if (l->kind == BRINE_LABEL_FLOAT) *v = l->f;
+    else if (l->kind == BRINE_LABEL_INT || l->kind == BRINE_LABEL_BOOL) *v = (double)l->i;
+    else return 0;
+    return !isnan(*v);
+}
+
+/* Builds the indexes; the first of equal categories wins, as a scan. */
+static brine_status index_cats(brine_model *m, enc_cats *c, brine_error *err) {
+    if (c->n < CAT_INDEX_MIN) return BRINE_OK;
+    size_t cap = 64;
+    while (cap < 2 * c->n) cap *= 2;
+    c->hs = be_alloc(m, cap, sizeof *c->hs);
+    c->hn = be_alloc(m, cap, sizeof *c->hn);
+    if (!c->hs || !c->hn) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    for (size_t k = 0; k < c->n; k++) {
+        const brine_label *l = &c->l[k];
+        double v = 0.0;
+        uint32_t *t = NULL;
+        uint64_t h;
+        if (l->kind == BRINE_LABEL_STR) t = c->hs, h = hash_bytes(l->s, l->len);
+        else if (label_number(l, &v)) t = c->hn, h = hash_number(v);
+        else continue;
+        for (size_t j = h & (cap - 1);; j = (j + 1) & (cap - 1)) {
+            if (!t[j]) {
+                t[j] = (uint32_t)(k + 1);
+                break;
+            }
+            const brine_label *o = &c->l[t[j] - 1];
+            double w;
+            if (l->kind == BRINE_LABEL_STR ? (o->len == l->len && !memcmp(o->s, l->s, l->len))
+                                           : (label_number(o, &w) && w == v))
+                break; /* an equal category came first */
+        }
+    }
+    c->cap = cap;
+    return BRINE_OK;
+}
 
 /* One element of an object array of categories; None allowed. */
 static brine_status object_cat(brine_model *m, const bv *v, const char *field, size_t i, brine_label *l,
@@ -100,7 +158,9 @@ static brine_status read_cats(brine_model *m, const bv *v, const char *field, en
         if (l->kind == BRINE_LABEL_NONE && out->none_idx == NO_CAT) out->none_idx = i;
         if (l->kind == BRINE_LABEL_FLOAT && isnan(l->f) && out->nan_idx == NO_CAT) out->nan_idx = i;
     }
-    return BRINE_OK;
+    out->hs = out->hn = NULL;
+    out->cap = 0;
+    return index_cats(m, out, err);
 }
 
 /* A list (or tuple, or object array) of per-feature arrays. */
@@ -122,6 +182,24 @@ static brine_status seq_items(brine_model *m, const bv *v, const char *field, co
 static size_t cat_find(const enc_cats *c, const char *t, double v) {
     if (!t && isnan(v)) return c->nan_idx != NO_CAT ? c->nan_idx : c->none_idx;
     size_t tn = t ? strlen(t) : 0;
+    if (c->cap) { /* the first str match and the first numeric match: the earlier one */
+        size_t best = NO_CAT, mask = c->cap - 1;
+        for (size_t j = t ? hash_bytes(t, tn) & mask : 0; t && c->hs[j]; j = (j + 1) & mask) {
+            const brine_label *l = &c->l[c->hs[j] - 1];
+            if (l->len == tn && !memcmp(l->s, t, tn)) {
+                best = c->hs[j] - 1;
+                break;
+            }
+        }
+        for (size_t j = !isnan(v) ? hash_number(v) & mask : 0; !isnan(v) && c->hn[j]; j = (j + 1) & mask) {
+            double w;
+            if (label_number(&c->l[c->hn[j] - 1], &w) && w == v) {
+                if (c->hn[j] - 1 < best) best = c->hn[j] - 1;
+                break;
+            }
+        }
+        return best;
+    }
     for (size_t k = 0; k < c->n; k++) {
         const brine_label *l = &c->l[k];
         switch (l->kind) {

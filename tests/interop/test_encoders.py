@@ -108,11 +108,11 @@ def fit_models(np, X, y):
     m = []
 
     def add(name, est, cols, fitX, sources=P4, header=True, fit_y=None, methods=("transform",), inverse=False,
-            prep=None):
+            prep=None, query=None):
         fitX = prep(fitX) if prep else fitX
         est.fit(fitX, fit_y) if fit_y is not None else est.fit(fitX)
         m.append(dict(name=name, model=est, cols=cols, sources=sources, header=header, methods=methods,
-                      inverse=inverse, prep=prep))
+                      inverse=inverse, prep=prep, query=query))
 
     def question_marks(A):  # '?' as the missing marker of str columns
         A = A.copy()
@@ -138,6 +138,12 @@ def fit_models(np, X, y):
         prep=lambda A: A.astype(str), inverse=True)
     add("ordinal_int", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), [3], X[:, [3]].astype(int),
         prep=lambda A: A.astype(float).astype(int), inverse=True)
+    # many categories (brine indexes tables of 16 or more): str and int columns, unknowns in the query
+    many = np.array([["k%d" % (i * 7 % 53), (i * 11) % 37] for i in range(120)], dtype=object)
+    many_q = np.array([["k%d" % (i * 5 % 60), (i * 3) % 41] for i in range(30)], dtype=object)
+    add("onehot_many", OneHotEncoder(handle_unknown="ignore", sparse_output=False), [0, 1], many, query=many_q)
+    add("ordinal_many", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-3), [0, 1], many,
+        query=many_q)
     add("onehot_numeric", OneHotEncoder(handle_unknown="ignore", sparse_output=False), [3, 1], Xn[:, ::-1])
     add("onehot_nan", OneHotEncoder(handle_unknown="ignore", sparse_output=False), [0, 4], Xc)
     add("onehot_none", OneHotEncoder(handle_unknown="ignore", sparse_output=False), [0, 4], Xnone)
@@ -380,7 +386,7 @@ def main():
     with common.TempDir(args.keep) as tmp:
         for spec in models:
             name, model, cols = spec["name"], spec["model"], spec["cols"]
-            Xq = Q[:, cols]
+            Xq = Q[:, cols] if spec["query"] is None else spec["query"]
             if name.startswith("label"):
                 Xq = Xq[:, 0].astype(X[:, cols[0]].dtype if name == "label_str" else int)
                 Xq = np.where(Xq == "purple", "dark", Xq) if name == "label_str" else Xq
@@ -394,7 +400,7 @@ def main():
                           "onehot_numeric", "impute_drop_empty", "impute_keep_empty"):
                 Xq = Xq.astype(float)
                 Xq = np.nan_to_num(Xq) if name == "impute_number_mv" else Xq
-            if spec["prep"]:
+            if spec["prep"] and spec["query"] is None:
                 Xq = spec["prep"](Xq)
             if name in ("onehot_none", "impute_none_mv"):  # None is its missing marker (an empty CSV cell matches it)
                 Xq = np.array([[None if isinstance(v, float) else v for v in r] for r in Xq], dtype=object)
