@@ -26,6 +26,10 @@
  *             it; IncrementalPCA alike, _BasePCA's transform); TruncatedSVD:
  *             x @ components_.T; FastICA: (x - mean_) @ components_.T when it
  *             whitened (_whiten), else x @ components_.T.
+ *   score_samples (PCA): sklearn 1.2.1's get_precision() (the matrix
+ *             inversion lemma, or the inverse of get_covariance() when
+ *             noise_variance_ is 0) and fast_logdet, with brine's own
+ *             partial-pivoting inverse and LU, per call.
  * sklearn computes the dot products with BLAS; brine sums each one left to
  * right, which agrees within 1e-9 relative (CONVENTIONS).  NaN and infinite
  * input are refused, as sklearn's check_array does.  Neither family writes
@@ -212,7 +216,138 @@ typedef struct dec_model {
     double *scale;     /* k: sqrt(explained_variance_) when whitening, else NULL */
     double *mc;        /* sklearn >= 1.5: k values mean_ @ components_.T, subtracted
                           after the product instead of centring x first */
+    /* PCA.score_samples: the probabilistic PCA model's parameters */
+    int scores;        /* the model has them (PCA with mean_ and noise_variance_) */
+    double *ev;        /* k: explained_variance_ */
+    double noise;      /* noise_variance_ */
+    int whiten;
 } dec_model;
+
+/* PCA.score_samples is computed with an n_features^2 precision matrix (and,
+ * when noise_variance_ is 0, an n_features^3 inverse) per call; wider
+ * models are refused. */
+enum { PCA_SCORE_MAX_FEATURES = 1024 };
+
+/* Gauss-Jordan inverse of the n x n matrix a (destroyed) into inv, with
+ * partial pivoting as LAPACK's getrf; 0 when a is singular. */
+static int invert(double *a, double *inv, size_t n) {
+    for (size_t i = 0; i < n * n; i++) inv[i] = 0.0;
+    for (size_t i = 0; i < n; i++) inv[i * n + i] = 1.0;
+    for (size_t c = 0; c < n; c++) {
+        size_t piv = c;
+        for (size_t r = c + 1; r < n; r++)
+            if (fabs(a[r * n + c]) > fabs(a[piv * n + c])) piv = r;
+        if (a[piv * n + c] == 0.0 || isnan(a[piv * n + c])) return 0;
+        if (piv != c) {
+            for (size_t j = 0; j < n; j++) {
+                double t = a[c * n + j];
+                a[c * n + j] = a[piv * n + j];
+                a[piv * n + j] = t;
+                t = inv[c * n + j];
+                inv[c * n + j] = inv[piv * n + j];
+                inv[piv * n + j] = t;
+            }
+        }
+        double p = a[c * n + c];
+        for (size_t j = 0; j < n; j++) {
+            a[c * n + j] /= p;
+            inv[c * n + j] /= p;
+        }
+        for (size_t r = 0; r < n; r++) {
+            double f = a[r * n + c];
+            if (r == c || f == 0.0) continue;
+            for (size_t j = 0; j < n; j++) {
+                a[r * n + j] -= f * a[c * n + j];
+                inv[r * n + j] -= f * inv[c * n + j];
+            }
+        }
+    }
+    return 1;
+}
+
+/* numpy.linalg.slogdet through an LU factorisation with partial pivoting
+ * (a destroyed): the log of |det| and its sign (0 for a singular matrix). */
+static double slogdet(double *a, size_t n, int *sign) {
+    double ld = 0.0;
+    int sg = 1;
+    for (size_t c = 0; c < n; c++) {
+        size_t piv = c;
+        for (size_t r = c + 1; r < n; r++)
+            if (fabs(a[r * n + c]) > fabs(a[piv * n + c])) piv = r;
+        if (a[piv * n + c] == 0.0) {
+            *sign = 0;
+            return -INFINITY;
+        }
+        if (piv != c) {
+            sg = -sg;
+            for (size_t j = 0; j < n; j++) {
+                double t = a[c * n + j];
+                a[c * n + j] = a[piv * n + j];
+                a[piv * n + j] = t;
+            }
+        }
+        double p = a[c * n + c];
+        if (p < 0) sg = -sg;
+        ld += log(fabs(p));
+        for (size_t r = c + 1; r < n; r++) {
+            double f = a[r * n + c] / p;
+            for (size_t j = c; j < n; j++) a[r * n + j] -= f * a[c * n + j];
+        }
+    }
+    *sign = sg;
+    return ld;
+}
+
+/* sklearn 1.2.1's get_precision() into P (n x n) and fast_logdet(P) into
+ * *logdet; work has room for 2 n^2 + 3 k n + 2 k^2 + k doubles.  0 when a
+ * matrix sklearn inverts is singular (sklearn raises LinAlgError). */
+static int pca_precision(const dec_model *d, double *P, double *logdet, double *work) {
+    size_t k = d->k, n = d->n;
+    double *cp = work, *evd = cp + k * n, *S = evd + k, *Si = S + k * k, *T = Si + k * k, *tmp = T + k * n;
+    for (size_t i = 0; i < k; i++) {
+        double sc = d->whiten ? sqrt(d->ev[i]) : 1.0;
+        for (size_t f = 0; f < n; f++) cp[i * n + f] = d->whiten ? d->comp[i * n + f] * sc : d->comp[i * n + f];
+        evd[i] = d->ev[i] - d->noise > 0.0 ? d->ev[i] - d->noise : 0.0;
+    }
+    if (d->noise == 0.0) {
+        /* linalg.inv(get_covariance()) */
+        for (size_t a = 0; a < n; a++) {
+            for (size_t b = 0; b < n; b++) {
+                double acc = 0.0;
+                for (size_t i = 0; i < k; i++) acc += (cp[i * n + a] * evd[i]) * cp[i * n + b];
+                tmp[a * n + b] = acc;
+            }
+            tmp[a * n + a] += d->noise;
+        }
+        if (!invert(tmp, P, n)) return 0;
+    } else {
+        for (size_t i = 0; i < k; i++) {
+            for (size_t j = 0; j < k; j++) S[i * k + j] = dot(cp + i * n, cp + j * n, n) / d->noise;
+            S[i * k + i] += 1.0 / evd[i];
+        }
+        if (!invert(S, Si, k)) return 0;
+        for (size_t i = 0; i < k; i++)
+            for (size_t f = 0; f < n; f++) {
+                double acc = 0.0;
+                for (size_t j = 0; j < k; j++) acc += Si[i * k + j] * cp[j * n + f];
+                T[i * n + f] = acc;
+            }
+        double nn = -(d->noise * d->noise);
+        for (size_t a = 0; a < n; a++) {
+            for (size_t b = 0; b < n; b++) {
+                double acc = 0.0;
+                for (size_t i = 0; i < k; i++) acc += cp[i * n + a] * T[i * n + b];
+                P[a * n + b] = acc / nn;
+            }
+            P[a * n + a] += 1.0 / d->noise;
+        }
+    }
+    memcpy(tmp, P, n * n * sizeof *tmp);
+    int sign;
+    double ld = slogdet(tmp, n, &sign);
+    *logdet = sign > 0 ? ld : -INFINITY;
+    return 1;
+}
 
 /* mean_: n values, or None when allowed (PCA). */
 static brine_status read_mean(brine_model *m, const bv *state, dec_model *d, int none_ok, brine_error *err) {
@@ -255,7 +390,7 @@ static brine_status decomp_load(brine_model *m, const bv *state, brine_error *er
     d->n = c.cols;
     d->comp = c.v;
     if (ica) {
-        int whitened;
+        int whitened = 0;
         if ((st = ica_whitened(m, state, &whitened, err))) return st;
         if (whitened && (st = read_mean(m, state, d, 0, err))) return st;
     }
@@ -281,6 +416,23 @@ static brine_status decomp_load(brine_model *m, const bv *state, brine_error *er
                 if (clip && d->scale[j] < DBL_EPSILON) d->scale[j] = DBL_EPSILON;
             }
         }
+        if (!strcmp(m->short_name, "PCA") && d->mean) {
+            /* score_samples: noise_variance_, explained_variance_ */
+            const bv *nv = bv_dict_get(state, "noise_variance_");
+            const bv *ev = bv_dict_get(state, "explained_variance_");
+            be_matrix e;
+            if (nv && !is_none(nv) && !be_get_double(nv, &d->noise))
+                return be_fail(err, m, "noise_variance_ is a %s, not a number", brine_kind_name((brine_kind)nv->kind));
+            if (nv && !is_none(nv) && !is_none(ev)) {
+                if ((st = be_read_matrix(m, ev, "explained_variance_", 1, &e, err))) return st;
+                if (e.ndim != 1 || e.cols != d->k)
+                    return be_fail(err, m, "explained_variance_ has %zu values but components_ has %zu rows",
+                                   e.rows * e.cols, d->k);
+                d->ev = e.v;
+                d->whiten = whiten != 0;
+                d->scores = 1;
+            }
+        }
         if (d->mean && be_version_at_least(m, 1, 5, 0) == 1) {
             d->mc = be_alloc(m, d->k, sizeof *d->mc);
             if (!d->mc) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
@@ -296,15 +448,48 @@ static brine_status decomp_load(brine_model *m, const bv *state, brine_error *er
 
 static size_t decomp_columns(const brine_model *m, brine_method method) {
     const dec_model *d = m->impl;
+    if (method == BRINE_METHOD_SCORE_SAMPLES) return d->scores ? 1 : BE_NO_METHOD;
     return method == BRINE_METHOD_TRANSFORM ? d->k : BE_NO_METHOD;
+}
+
+/* PCA.score_samples: -0.5 * sum((x - mean_) * ((x - mean_) @ P)) - 0.5 *
+ * (n log(2 pi) - logdet(P)), P = get_precision(). */
+static brine_status pca_score(const brine_model *m, const dec_model *d, const be_input *in, brine_prediction *out,
+                              brine_error *err) {
+    size_t n = d->n, k = d->k;
+    if (n > PCA_SCORE_MAX_FEATURES)
+        return be_fail_status(err, BRINE_E_UNSUPPORTED, m, "score_samples of %zu features (brine computes it up to %d)", n,
+                              PCA_SCORE_MAX_FEATURES);
+    double *P = malloc((3 * n * n + 3 * k * n + 2 * k * k + k + 2 * n + 1) * sizeof *P);
+    if (!P) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    double *work = P + n * n, *xr = work + 2 * n * n + 3 * k * n + 2 * k * k + k, *q = xr + n;
+    double logdet;
+    if (!pca_precision(d, P, &logdet, work)) {
+        free(P);
+        return be_fail_status(err, BRINE_E_ARGUMENT, m, "score_samples: the model's precision matrix is singular "
+                                                        "(sklearn raises LinAlgError)");
+    }
+    double cst = 0.5 * ((double)n * log(2.0 * M_PI) - logdet);
+    for (size_t r = 0; r < in->n_rows; r++) {
+        const double *x = in->xd + r * n;
+        for (size_t f = 0; f < n; f++) xr[f] = x[f] - d->mean[f];
+        for (size_t a = 0; a < n; a++) {
+            double acc = 0.0;
+            for (size_t b = 0; b < n; b++) acc += xr[b] * P[b * n + a];
+            q[a] = xr[a] * acc;
+        }
+        out->values[r] = -0.5 * be_pairwise_sum(q, n) - cst;
+    }
+    free(P);
+    return BRINE_OK;
 }
 
 static brine_status decomp_predict(const brine_model *m, brine_method method, const be_input *in,
                                    brine_prediction *out, brine_error *err) {
-    (void)method;
     const dec_model *d = m->impl;
     brine_status st = be_check_rows(m, in->xd, in->n_rows * in->n_cols, in->n_cols, 0, err);
     if (st) return st;
+    if (method == BRINE_METHOD_SCORE_SAMPLES) return pca_score(m, d, in, out, err);
     double *row = malloc((d->n + 1) * sizeof *row);
     if (!row) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
     for (size_t r = 0; r < in->n_rows; r++) {

@@ -10,7 +10,8 @@
  *   MLPClassifier((3,), activation="tanh", solver="lbfgs", max_iter=50,
  *   random_state=0), KMeans(2, n_init=1, random_state=0) and
  *   PCA(2, whiten=True) fitted on X (random state, loss curve, labels_
- *   dropped to keep them small), T_* their outputs on T; the variants
+ *   dropped to keep them small), T_* their outputs on T (T_PCA_SS:
+ *   score_samples); the variants
  *   overwrite one attribute each: mlp_chain coefs_[1] = ones((4, 3)),
  *   mlp_intercept intercepts_[0] = ones(2), mlp_layers n_layers_ = 5,
  *   mlp_units a last layer of 2 units for 3 classes (n_outputs_ = 2),
@@ -790,6 +791,7 @@ static const long long T_MLP_PRED[] = {0, 2, 0};
 static const long long T_KM_PRED[] = {1, 0, 0};
 static const double T_KM_DIST[] = {2.852873794770615, 2.242270674512285, 1.6499158227686106, 2.5055493963954842, 5.086064839889043, 6.171732153761841};
 static const double T_PCA_T[] = {-0.2175970699446222, 2.6516504294495538, -0.0870388279778489, -2.1213203435596424, -4.069065207964436, 2.916815472394509};
+static const double T_PCA_SS[] = {-6.408398546276862, -4.81280841197934, -12.959639829851238};
 
 static brine_status load(const char *bytes, size_t n, brine_model **m, brine_error *err) {
     brine_file *f = NULL;
@@ -906,12 +908,16 @@ static void pca_transforms_like_sklearn(void) {
     if (!m) return;
     CHECK(!brine_model_has_method(m, BRINE_METHOD_PREDICT));
     brine_prediction *t = predict(m, BRINE_METHOD_TRANSFORM, T_X, 3);
-    CHECK(t && t->values);
-    if (t && t->values) {
+    brine_prediction *ss = predict(m, BRINE_METHOD_SCORE_SAMPLES, T_X, 3);
+    CHECK(t && t->values && ss && ss->values);
+    if (t && t->values && ss && ss->values) {
         CHECK_EQ_INT(t->n_columns, 2);
         for (int i = 0; i < 6; i++) CHECK(close_to(t->values[i], T_PCA_T[i]));
+        CHECK_EQ_INT(ss->n_columns, 1);
+        for (int i = 0; i < 3; i++) CHECK(close_to(ss->values[i], T_PCA_SS[i]));
     }
     brine_prediction_free(t);
+    brine_prediction_free(ss);
     brine_model_free(m);
 }
 

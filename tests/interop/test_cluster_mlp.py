@@ -14,7 +14,7 @@ each class, gzip, bz2, xz and lzma too for the first KMeans; one of these
 formats in turn for each other model),
 and compares `brine predict --method M -o out.npy` with sklearn for every
 method the estimator has (predict, transform, predict_proba,
-predict_log_proba): labels exactly, floats within 1e-9 relative
+predict_log_proba, PCA's score_samples): labels exactly, floats within 1e-9 relative
 (CONVENTIONS: BLAS-based arithmetic).  Rows whose label sits within 1e-9 of
 a tie (two nearly equidistant centres, a probability at the threshold) are
 left out of the test rows, as brine's sums need not round as BLAS does
@@ -311,9 +311,6 @@ def check_model(np, brine, args, summary, tmp, i, name, model, X, first):
     xpath = os.path.join(tmp, name + ".x.npy")
     np.save(xpath, X)
     ref = {meth: np.asarray(getattr(model, meth)(X)) for meth in METHODS if hasattr(model, meth)}
-    # PCA.score_samples (a Gaussian log-likelihood through a matrix
-    # inverse) is not implemented: it is checked to be refused below
-    ref.pop("score_samples", None)
     kind = type(model).__name__
     if first:  # protocols 2-5, zlib and lz4; the first KMeans every compressor too
         sources = ALL_SOURCES if i == 0 else ALL_SOURCES[:5] + ALL_SOURCES[-1:]
@@ -343,7 +340,7 @@ def check_model(np, brine, args, summary, tmp, i, name, model, X, first):
                                   timeout=args.timeout, targets=targets)
     if not first:
         return checks
-    # methods sklearn lacks (and PCA's score_samples) are refused
+    # methods sklearn lacks are refused
     for meth in METHODS:
         if meth in ref:
             continue
