@@ -430,7 +430,7 @@ static brine_status decomp_load(brine_model *m, const bv *state, brine_error *er
                                    e.rows * e.cols, d->k);
                 d->ev = e.v;
                 d->whiten = whiten != 0;
-                d->scores = 1;
+                d->scores = d->k <= d->n; /* as every PCA fit: sizes below stay n^2-bounded */
             }
         }
         if (d->mean && be_version_at_least(m, 1, 5, 0) == 1) {
