@@ -358,6 +358,9 @@ brine_status brine_sha256_memory(char out[BRINE_SHA256_HEX_SIZE], const void *da
  * RandomForestClassifier/Regressor, ExtraTreesClassifier/Regressor;
  * GradientBoostingClassifier (sklearn < 1.3) and GradientBoostingRegressor
  * (any version; predicting only, no writing);
+ * IsolationForest, AdaBoostClassifier/Regressor, BaggingClassifier/Regressor,
+ * VotingClassifier/Regressor, StackingClassifier/Regressor over members
+ * brine loads (predicting; written back verbatim);
  * linear models LinearRegression, Ridge, Lasso, ElasticNet, SGDRegressor,
  * LinearSVR, LogisticRegression, RidgeClassifier, SGDClassifier,
  * Perceptron, LinearSVC; scalers StandardScaler, MinMaxScaler,

@@ -446,14 +446,14 @@ static brine_status iso_load(brine_model *m, const bv *state, brine_error *err) 
             if (w < 1) return be_fail(err, m, "n_features_in_ is missing");
             m->n_features_in = w;
         }
-        if (maxf < 0) maxf = m->n_features_in;
         const int64_t *f = NULL;
         size_t fn = 0;
         if ((st = read_features(m, feats[i], i, m->n_features_in, &f, &fn, err))) return st;
         iso_tree *it = &e->trees[i];
         /* sklearn indexes columns only when _max_features differs from the
-         * input width, and then passes X[:, features]. */
-        if (maxf != m->n_features_in) {
+         * input width, and then passes X[:, features]; without
+         * _max_features, the subset's own length tells. */
+        if (maxf >= 0 ? maxf != m->n_features_in : (int64_t)fn != m->n_features_in) {
             it->features = f;
             it->n_features = fn;
         }
@@ -764,6 +764,9 @@ static brine_status ada_median(const brine_model *m, const be_input *in, double 
 static brine_status ada_predict(const brine_model *m, brine_method method, const be_input *in, brine_prediction *out,
                                 brine_error *err) {
     const ens_model *e = m->impl;
+    /* _check_X refuses NaN and infinity, whatever the members accept */
+    brine_status st = be_check_rows(m, in->xd, in->n_rows * in->n_cols, in->n_cols, 0, err);
+    if (st) return st;
     if (!m->cls->classifier) return ada_median(m, in, out->values, err);
     size_t k = e->n_classes, rows = in->n_rows;
     if ((method == BRINE_METHOD_PREDICT_PROBA || method == BRINE_METHOD_PREDICT_LOG_PROBA) && k == 1) {
@@ -772,7 +775,6 @@ static brine_status ada_predict(const brine_model *m, brine_method method, const
     }
     double *pred = scratch(rows, k, err);
     if (!pred) return BRINE_E_NOMEM;
-    brine_status st = BRINE_OK;
     if (!(e->symmetric && k == 1)) st = ada_scores(m, in, pred, err);
     if (st) goto done;
     for (size_t r = 0; r < rows; r++) {
