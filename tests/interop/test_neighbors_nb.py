@@ -284,23 +284,37 @@ def refusals(np, brine, summary, tmp, timeout, models):
 
 def main():
     import pickle
+    import threading
     import numpy as np
     args = common.parse_args(__doc__.split("\n")[1])
     summary = common.Summary(PREFIX, args.max_failures_shown)
     brine = common.find_brine(args.brine, PREFIX)
     warnings.simplefilter("ignore")
     models = fit_models()
-    checks = written = 0
-    refused_for = set()
+    counts = {"checks": 0, "written": 0}
+    lock = threading.Lock()
+
+    def count(key, n=1):
+        with lock:
+            counts[key] += n
+
     with common.TempDir(args.keep) as tmp:
+        # sklearn's references first, in this thread (threadpool limits are process-wide);
+        # then the brine runs of the models on args.jobs threads
+        items, seen = [], set()
         for i, (name, model, Q) in enumerate(models):
             xpath = os.path.join(tmp, name + ".x.npy")
             np.save(xpath, Q)
-            ref = reference(np, model, Q)
+            cls = type(model).__name__
+            items.append((i, name, model, Q, xpath, reference(np, model, Q), cls not in seen))
+            seen.add(cls)
+
+        def work(item):
+            i, name, model, Q, xpath, ref, refuse = item
             sources = [SOURCES[i % len(SOURCES)]]  # one container per model, in rotation
             for label, meth, got, want in common.predict_in_every_format(
                     brine, tmp, name, model, xpath, ref, sources, args.timeout, summary):
-                checks += 1
+                count("checks")
                 d = compare(np, got, want, tolerance(name, meth))
                 if d:
                     summary.fail(label, "  " + d)
@@ -311,28 +325,29 @@ def main():
                 with open(path, "wb") as f:
                     pickle.dump(model, f, protocol=4)
             # methods sklearn lacks are refused (once per class: each costs a brine run)
-            cls = type(model).__name__
             for meth in METHODS:
-                if meth in ref or cls in refused_for:
+                if meth in ref or not refuse:
                     continue
                 res = common.run_brine(brine, ["predict", path, xpath, "--method", meth], timeout=args.timeout)
-                checks += 1
+                count("checks")
                 if res.rc == 0 or res.crash_reason():
                     summary.fail("%s/p4/%s" % (name, meth), "  accepted a method sklearn lacks\n" + res.describe())
                 else:
                     summary.ok()
-            refused_for.add(cls)
             # written back (brine convert), reloaded in Python: every fourth model, one
             # container each, in rotation (multi-output predict_proba is a list: predict only)
             if i % 4 == 0:
                 t = common.WRITE_BACK_TARGETS[(i // 4) % len(common.WRITE_BACK_TARGETS)]
                 meths = ["predict"] if getattr(model, "outputs_2d_", False) else list(ref)
-                written += common.written_back(brine, tmp, name, path, model, Q, meths, summary,
-                                               timeout=args.timeout, targets=(t,))
-        checks += refusals(np, brine, summary, tmp, args.timeout, models)
+                count("written", common.written_back(brine, tmp, name, path, model, Q, meths, summary,
+                                                     timeout=args.timeout, targets=(t,)))
+
+        common.run_parallel(work, items, args.jobs)
+        count("checks", refusals(np, brine, summary, tmp, args.timeout, models))
         wild = check_wild(np, brine, summary, tmp, args.timeout)
     print("neighbors_nb: %d models, %d checks; %d files written back by brine equal in sklearn; "
-          "%d wild-file checks against numpy on their own arrays" % (len(models), checks, written, wild))
+          "%d wild-file checks against numpy on their own arrays" % (len(models), counts["checks"],
+                                                                     counts["written"], wild))
     return summary.finish()
 
 
