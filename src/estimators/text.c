@@ -1174,7 +1174,7 @@ static brine_status compile_pattern(brine_model *m, tx_model *t, const char *p, 
         opts = o;
         at = k + 1;
     }
-    /* Python's \Z is PCRE2's \z; Python's \s (str.isspace) is spelled
+    /* Python's \Z is PCRE2's \z, its x{,n} PCRE2's x{0,n}; Python's \s (str.isspace) is spelled
      * out, as PCRE2's differs (U+180E, U+001C..U+001F); the rest is
      * common syntax. */
     static const char space_set[] =
@@ -1201,6 +1201,16 @@ static brine_status compile_pattern(brine_model *m, tx_model *t, const char *p, 
             q[qn++] = c;
             q[qn++] = (!in_class && d == 'Z') ? 'z' : d;
             continue;
+        }
+        if (c == '{' && !in_class && i + 1 < n && p[i + 1] == ',') {
+            /* Python's x{,n} is x{0,n}; PCRE2 10.42 reads "{," as text */
+            size_t k = i + 2;
+            while (k < n && p[k] >= '0' && p[k] <= '9') k++;
+            if (k > i + 2 && k < n && p[k] == '}') {
+                q[qn++] = '{';
+                q[qn++] = '0';
+                continue;
+            }
         }
         if (c == '[' && !in_class) {
             in_class = 1;
