@@ -9,9 +9,10 @@ data (every distance an exact tie with many others, so the neighbours
 sklearn picks and their order decide the answer), iris, wine and digits
 (integer pixels: ties in 64 dimensions); NearestCentroid; GaussianNB,
 MultinomialNB and ComplementNB (count data), BernoulliNB (binarize, and
-binary data) and CategoricalNB (integer categories).  Each model is saved
-as pickle (protocols 2-5) or joblib (zlib, lz4) — one of those six
-containers per model, in rotation, so every container is covered — and
+binary data) and CategoricalNB (integer categories); two Pipelines of a
+scaler and one of them.  Each model is saved as pickle (protocols 2-5) or
+joblib (zlib, lz4) — one of those six containers per model, in rotation,
+so every container is covered — and
 `brine predict --method M -o out.npy` must give sklearn's output (on one
 OpenMP thread) for every method sklearn has: labels exactly, floats bit for
 bit, except the dot products sklearn leaves to BLAS (MultinomialNB,
@@ -45,6 +46,8 @@ def fit_models():
     from sklearn import datasets
     from sklearn.neighbors import KNeighborsClassifier as KC, KNeighborsRegressor as KR, NearestCentroid
     from sklearn.naive_bayes import GaussianNB, MultinomialNB, ComplementNB, BernoulliNB, CategoricalNB
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
     rng = np.random.RandomState(0)
     iris = datasets.load_iris(return_X_y=True)
     wine = datasets.load_wine(return_X_y=True)
@@ -104,6 +107,8 @@ def fit_models():
     add("bnb_digits", BernoulliNB(binarize=8.0), Xd, yd, Qd)
     add("catnb_digits", CategoricalNB(min_categories=17), Xd, yd, Qd)
     add("nc_iris", NearestCentroid(), iris[0], iris[1], iris[0][::3] + 0.05)
+    add("pipe_std_knn", make_pipeline(StandardScaler(), KC(7)), wine[0], wine[1], wine[0][::4] * 1.01)
+    add("pipe_minmax_gnb", make_pipeline(MinMaxScaler(), GaussianNB()), wine[0], wine[1], wine[0][::4] * 1.01)
     add("nc_ties", NearestCentroid(metric="manhattan"), Xt, ys, Qt)
     add("gnb_iris", GaussianNB(), iris[0], iris[1], iris[0][::3] + 0.05)
     add("gnb_wine_prior", GaussianNB(priors=[0.2, 0.5, 0.3]), wine[0], wine[1], wine[0][::4])
