@@ -73,6 +73,10 @@ t = TfidfVectorizer().fit(["aa bb cc", "bb dd"])
 d = t._tfidf._idf_diag.copy(); d.indptr = d.indptr.copy(); d.indptr[2] = 100; t._tfidf._idf_diag = d; emit('idf_indptr', t)
 t = TfidfVectorizer().fit(["aa bb cc", "bb dd"]); t.ngram_range = (3, 2); emit('ngram_bad', t)
 t = TfidfVectorizer().fit(["aa bb cc", "bb dd"]); t._tfidf.norm = 'max'; emit('norm_max', t)
+t = TfidfVectorizer().fit(["aa bb cc", "bb dd"]); t.ngram_range = (1, 5000); emit('ngram_huge', t)
+v = fitted(); v.dtype = np.str_; emit('dtype_str', v)
+t = TfidfVectorizer().fit(["aa bb cc", "bb dd"]); del t._tfidf._idf_diag; t._tfidf.__dict__['idf_'] = np.ones(3)
+emit('idf_len', t)
 mod = types.ModuleType('mytok'); sys.modules['mytok'] = mod
 def tok(s): return s.split()
 tok.__module__ = 'mytok'; tok.__qualname__ = 'tok'; mod.tok = tok

@@ -195,6 +195,9 @@ static void hostile_idf_fails(void) {
     EXPECT_FORMAT(idf_indptr, "_idf_diag.indptr", NULL);
     EXPECT_UNSUPPORTED(norm_max, "norm 'max'", NULL);
     EXPECT_UNSUPPORTED(two_groups, "2 capturing groups", NULL);
+    EXPECT_UNSUPPORTED(ngram_huge, "max_n 5000", NULL);
+    EXPECT_UNSUPPORTED(dtype_str, "dtype numpy.str_", NULL);
+    EXPECT_FORMAT(idf_len, "idf_ has 3 values", "4 features");
 }
 
 static void callables_are_unsupported(void) {

@@ -16,7 +16,9 @@ order), naive Bayes within 1e-9 relative.  Files brine writes back (`brine
 convert`) reload in Python with equal outputs.  Wild file 025
 (TfidfVectorizer, sklearn 0.21.3) is checked against an independent
 evaluation of its own vocabulary and idf matrix (common.inert_load, Python's
-re, scipy's summation order)."""
+re, scipy's summation order).  The idf_ array layout of sklearn >= 1.5 is
+emulated from 1.2.1 fits (no real file of it is in the wild corpus) and
+checked against that version's formula."""
 import csv
 import math
 import os
@@ -335,6 +337,52 @@ def check_transformer_on_numbers(np, brine, summary, tmp, timeout):
     return n
 
 
+def check_newer_layout(np, brine, summary, tmp, timeout, xpath):
+    """sklearn >= 1.5 keeps TfidfTransformer.idf_ as an array (no
+    _idf_diag) and multiplies it into the stored values (X.data *=
+    idf_[X.indices]) before normalize.  Emulated from 1.2.1 fits (their
+    _idf_diag replaced by idf_ in the state) and compared with that formula
+    in numpy/sklearn's normalize: no real file of that layout is in the wild
+    corpus."""
+    import pickle
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+    from sklearn.preprocessing import normalize
+    n = 0
+    for name, v in (("newer_l2_sublinear", TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2))),
+                    ("newer_l1_f32", TfidfVectorizer(norm="l1", dtype=np.float32, analyzer="char_wb")),
+                    ("newer_none", TfidfVectorizer(norm=None))):
+        v.fit(TRAIN)
+        tt = v._tfidf
+        idf = np.asarray(tt.idf_, dtype=v.dtype)
+        del tt.__dict__["_idf_diag"]
+        tt.__dict__["idf_"] = idf
+        for o in (v, tt):
+            o.__dict__["_sklearn_version"] = "1.5.2"
+        X = CountVectorizer.transform(v, TEST)
+        X = X.astype(np.float64) if X.dtype.kind != "f" else X
+        if tt.sublinear_tf:
+            np.log(X.data, X.data)
+            X.data += 1.0
+        X.data *= idf[X.indices]
+        if tt.norm is not None:
+            X = normalize(X, norm=tt.norm, copy=False)
+        path = os.path.join(tmp, name + ".pkl")
+        with open(path, "wb") as f:
+            pickle.dump(v, f, protocol=4)
+        out = os.path.join(tmp, name + ".out.npy")
+        res = common.run_brine(brine, ["predict", path, xpath, "-o", out], timeout=timeout)
+        n += 1
+        if res.crash_reason() or res.rc != 0:
+            summary.fail(name, "  brine failed\n" + res.describe())
+            continue
+        d = compare(np, np.load(out), X.toarray(), 0.0)
+        if d:
+            summary.fail(name + "/transform", "  " + d)
+        else:
+            summary.ok()
+    return n
+
+
 def main():
     import numpy as np
     args = common.parse_args(__doc__.split("\n")[1])
@@ -361,6 +409,7 @@ def main():
             written += written_back(np, brine, tmp, name, os.path.join(tmp, "%s.p4" % name), model, targets,
                                     summary, args.timeout)
         checks += check_transformer_on_numbers(np, brine, summary, tmp, args.timeout)
+        checks += check_newer_layout(np, brine, summary, tmp, args.timeout, xpath)
         checks += check_refusals(np, brine, summary, tmp, args.timeout, models)
         wild = check_wild(np, brine, summary, tmp, args.timeout)
     print("text: %d models, %d checks; %d files written back by brine equal in sklearn; "
