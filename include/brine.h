@@ -373,6 +373,9 @@ brine_status brine_sha256_memory(char out[BRINE_SHA256_HEX_SIZE], const void *da
  * SVC, NuSVC, SVR, NuSVR, OneClassSVM (libsvm, dense and sparse fits),
  * OneVsRestClassifier, GridSearchCV and RandomizedSearchCV (every method of
  * best_estimator_), SelectKBest (transform).
+ * CountVectorizer and TfidfVectorizer (transform of documents given as text
+ * cells, one a row) and TfidfTransformer (transform), alone or as the first
+ * steps of a Pipeline, whose sparse rows go on sparse to linear models.
  * Linear models, scalers and pipelines
  * cannot be saved yet (BRINE_E_UNSUPPORTED).
  *
