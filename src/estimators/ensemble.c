@@ -144,6 +144,8 @@ static double label_number(const brine_label *l) {
 /* Loads member est (field names it) as a model of its own, owned by m
  * (m->subs has room). */
 static brine_status load_model(brine_model *m, const bv *est, const char *field, brine_model **out, brine_error *err) {
+    if (!est || est->kind != BRINE_OBJECT)
+        return be_fail(err, m, "%s is %s, not an estimator", field, est ? brine_kind_name((brine_kind)est->kind) : "missing");
     brine_error sub;
     brine_error_clear(&sub);
     brine_status st = be_model_from_value(out, est, m->depth + 1, &sub);
