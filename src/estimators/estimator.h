@@ -531,6 +531,8 @@ extern const be_family be_search_family;
 extern const be_family be_ovr_family;
 /* SelectKBest: transform keeps the k best scores_' columns (search.c). */
 extern const be_family be_select_family;
+/* OneVsOneClassifier (search.c). */
+extern const be_family be_ovo_family;
 
 /* ------------- text vectorizers and sparse rows (text.c; linear.c's sparse path) */
 

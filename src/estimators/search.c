@@ -16,6 +16,14 @@
  *    its sum (added left to right, as numpy reduces the transposed stack);
  *    decision_function stacks their decision values (one estimator: its
  *    own).  Multilabel targets are refused.
+ *  - OneVsOneClassifier (sklearn.multiclass): one binary estimator per
+ *    class pair (i, j) in order, fitted on 0 (class i) / 1 (class j);
+ *    decision_function is _ovr_decision_function(predict, score, n): a vote
+ *    for i when the estimator predicts 0, for j when 1, plus the summed
+ *    scores (subtracted for i, added for j) mapped by s / (3 (|s| + 1));
+ *    two classes: its second column; predict: classes_[argmax] (first
+ *    maximum), two classes classes_[value > threshold].  pairwise_indices_
+ *    (precomputed kernels) is refused.
  *  - SelectKBest (sklearn.feature_selection): transform keeps the columns
  *    of the k best scores_ in their order, as sklearn 1.2.1's
  *    _get_support_mask: NaN scores count as the lowest float, a stable
@@ -283,6 +291,123 @@ static brine_status ovr_predict(const brine_model *m, brine_method method, const
 }
 
 const be_family be_ovr_family = {"ovr", ovr_load, ovr_predict, NULL, ovr_columns, BE_FAM_FLOAT64};
+
+/* ------------------------------------------------- OneVsOneClassifier */
+
+typedef struct ovo_model {
+    size_t n;          /* estimators: n_classes (n_classes - 1) / 2 */
+    int score;         /* as OneVsRestClassifier's */
+    double threshold;
+} ovo_model;
+
+static brine_status ovo_load(brine_model *m, const bv *state, brine_error *err) {
+    if (m->depth >= META_MAX_DEPTH) return be_fail(err, m, "nests more than %d meta-estimators", META_MAX_DEPTH);
+    m->n_outputs = 1;
+    const bv *cv = bv_dict_get(state, "classes_");
+    if (is_none(cv)) return be_fail(err, m, "classes_ is missing");
+    m->classes = be_alloc(m, 1, sizeof *m->classes);
+    if (!m->classes) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    brine_status st = be_read_labels(m, cv, "classes_", m->classes, err);
+    if (st) return st;
+    size_t nc = m->classes->n;
+    if (nc < 2 || nc > 65536) return be_fail(err, m, "classes_ has %zu labels", nc);
+    if (!is_none(bv_dict_get(state, "pairwise_indices_")))
+        return be_fail_status(err, BRINE_E_UNSUPPORTED, m, "pairwise_indices_ is set (a precomputed kernel), which brine "
+                              "does not support");
+    const bv *ev = bv_dict_get(state, "estimators_");
+    if (!ev || (ev->kind != BRINE_LIST && ev->kind != BRINE_TUPLE)) return be_fail(err, m, "estimators_ is not a list");
+    size_t n = ev->u.seq.n;
+    if (n != nc * (nc - 1) / 2)
+        return be_fail(err, m, "estimators_ has %zu estimators for %zu classes (expected %zu)", n, nc, nc * (nc - 1) / 2);
+    ovo_model *o = be_alloc(m, 1, sizeof *o);
+    if (!o || !(m->subs = be_alloc(m, n, sizeof *m->subs))) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    o->n = n;
+    if ((st = be_read_n_features(m, state, &m->n_features_in, err))) return st;
+    for (size_t i = 0; i < n; i++) {
+        char field[48];
+        snprintf(field, sizeof field, "estimators_[%zu]", i);
+        brine_model *e;
+        if ((st = load_sub(m, ev->u.seq.items[i], field, &e, err))) return st;
+        if ((st = be_check_width(m, e->n_features_in, field, err))) return st;
+        if (!e->cls->classifier || e->n_outputs != 1 || e->classes->n != 2)
+            return be_fail_status(err, BRINE_E_UNSUPPORTED, m, "%s is not a binary classifier", field);
+        for (size_t k = 0; k < 2; k++) {
+            const brine_label *l = &e->classes->labels[k];
+            if ((l->kind != BRINE_LABEL_INT && l->kind != BRINE_LABEL_BOOL) || l->i != (int64_t)k)
+                return be_fail(err, m, "%s's classes_ are not [0, 1]", field);
+        }
+        int score = be_output_columns(e, BRINE_METHOD_DECISION_FUNCTION) != BE_NO_METHOD ? BRINE_METHOD_DECISION_FUNCTION
+                    : BRINE_METHOD_PREDICT_PROBA;
+        if (i == 0) o->score = score;
+        else if (score != o->score)
+            return be_fail_status(err, BRINE_E_UNSUPPORTED, m, "%s scores rows differently from estimators_[0]", field);
+        size_t want = score == BRINE_METHOD_PREDICT_PROBA ? 2 : 1;
+        if (be_output_columns(e, (brine_method)score) != want)
+            return be_fail(err, m, "%s gives %zu columns of %s, not %zu", field, be_output_columns(e, (brine_method)score),
+                           brine_method_name((brine_method)score), want);
+        m->takes_text |= brine_model_takes_text(e);
+    }
+    o->threshold = o->score == BRINE_METHOD_DECISION_FUNCTION ? 0.0 : 0.5;
+    if (!m->feature_names) {
+        m->feature_names = m->subs[0]->feature_names;
+        m->n_feature_names = m->subs[0]->n_feature_names;
+    }
+    if ((st = be_read_feature_names(m, state, err))) return st;
+    m->n_estimators = n;
+    m->impl = o;
+    return be_keep_params(m, state, err);
+}
+
+static size_t ovo_columns(const brine_model *m, brine_method method) {
+    size_t nc = m->classes->n;
+    if (method == BRINE_METHOD_PREDICT) return 1;
+    if (method == BRINE_METHOD_DECISION_FUNCTION) return nc == 2 ? 1 : nc;
+    return BE_NO_METHOD;
+}
+
+static brine_status ovo_predict(const brine_model *m, brine_method method, const be_input *in, brine_prediction *out,
+                                brine_error *err) {
+    const ovo_model *o = m->impl;
+    size_t n = in->n_rows, nc = m->classes->n;
+    double *pred = malloc((2 * o->n * n + 2 * nc + 1) * sizeof *pred);
+    if (!pred) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu rows", n);
+    double *conf = pred + o->n * n, *votes = conf + o->n * n, *sums = votes + nc;
+    brine_status st = BRINE_OK;
+    for (size_t e = 0; e < o->n && !st; e++) {
+        brine_prediction *p = NULL;
+        st = run_sub(m->subs[e], BRINE_METHOD_PREDICT, in, &p, err);
+        for (size_t r = 0; !st && r < n; r++) pred[e * n + r] = (double)p->indices[r]; /* classes_ are [0, 1] */
+        brine_prediction_free(p);
+        p = NULL;
+        if (!st) st = run_sub(m->subs[e], (brine_method)o->score, in, &p, err);
+        for (size_t r = 0; !st && r < n; r++) conf[e * n + r] = p->values[r * p->n_columns + p->n_columns - 1];
+        brine_prediction_free(p);
+    }
+    for (size_t r = 0; r < n && !st; r++) {
+        for (size_t i = 0; i < nc; i++) votes[i] = sums[i] = 0.0;
+        size_t k = 0;
+        for (size_t i = 0; i < nc; i++) {
+            for (size_t j = i + 1; j < nc; j++, k++) {
+                double c = conf[k * n + r];
+                sums[i] -= c;
+                sums[j] += c;
+                if (pred[k * n + r] == 0) votes[i] += 1;
+                else if (pred[k * n + r] == 1) votes[j] += 1;
+            }
+        }
+        for (size_t i = 0; i < nc; i++) votes[i] = votes[i] + sums[i] / (3 * (fabs(sums[i]) + 1));
+        if (method == BRINE_METHOD_DECISION_FUNCTION) {
+            if (nc == 2) out->values[r] = votes[1];
+            else memcpy(out->values + r * nc, votes, nc * sizeof *votes);
+        } else {
+            out->indices[r] = nc == 2 ? votes[1] > o->threshold : (int64_t)be_argmax(votes, nc);
+        }
+    }
+    free(pred);
+    return st;
+}
+
+const be_family be_ovo_family = {"ovo", ovo_load, ovo_predict, NULL, ovo_columns, BE_FAM_FLOAT64};
 
 /* ------------------------------------------------------- SelectKBest */
 

@@ -7,7 +7,8 @@ poly, rbf, sigmoid), several C / gamma / degree / coef0 / nu, binary and
 decision_function_shape 'ovr' and 'ovo', break_ties, dense and sparse
 (CSR) fits; OneVsRestClassifier
 around LogisticRegression, SVC, a decision tree and Ridge (binary and
-multiclass); GridSearchCV and RandomizedSearchCV around SVC, SVR,
+multiclass); OneVsOneClassifier around SVC, LogisticRegression and a tree;
+GridSearchCV and RandomizedSearchCV around SVC, SVR,
 LogisticRegression, a tree and scaler+SVC and scaler+SelectKBest+SVC
 pipelines; SelectKBest with tied and NaN scores; a TfidfVectorizer + SVC
 pipeline on documents (`--lines`); all on small data
@@ -57,7 +58,7 @@ def fit_models():
     from sklearn.linear_model import LogisticRegression, Ridge
     from sklearn.feature_selection import SelectKBest
     from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
-    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.multiclass import OneVsOneClassifier, OneVsRestClassifier
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
     from sklearn.tree import DecisionTreeClassifier
@@ -119,6 +120,10 @@ def fit_models():
     add("ovr_ridge_wine", OneVsRestClassifier(Ridge(alpha=2.0)), wine)
     add("ovr_logreg_bin_str", OneVsRestClassifier(LogisticRegression()), (X2, y2s))
     add("ovr_tree_bin", OneVsRestClassifier(DecisionTreeClassifier(max_depth=2, random_state=0)), (X2, y2))
+    add("ovo_svc_iris", OneVsOneClassifier(svm.SVC(kernel="poly", degree=2)), iris)
+    add("ovo_logreg_wine", OneVsOneClassifier(LogisticRegression(C=0.5)), wine)
+    add("ovo_tree_4c", OneVsOneClassifier(DecisionTreeClassifier(max_depth=2, random_state=0)), (X4, y4))
+    add("ovo_svc_bin_str", OneVsOneClassifier(svm.SVC(gamma=2.0)), (X2, y2s))
     add("grid_svc_iris", GridSearchCV(svm.SVC(), {"C": [0.5, 5.0], "kernel": ["rbf", "linear"]}, cv=3), iris)
     add("grid_svr_diab", GridSearchCV(svm.SVR(), {"C": [10.0, 100.0]}, cv=3), diab)
     add("grid_tree_wine", GridSearchCV(DecisionTreeClassifier(random_state=0), {"max_depth": [2, 3]}, cv=3), wine)
