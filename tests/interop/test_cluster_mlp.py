@@ -8,7 +8,8 @@ an int, a fraction, 'mle'), IncrementalPCA, FastICA (unit-variance,
 arbitrary-variance, no whitening), TruncatedSVD (randomized, arpack), MLPClassifier
 (binary, multiclass, multilabel; int and string labels; every activation;
 lbfgs, adam and sgd solvers; one to three hidden layers) and MLPRegressor
-(single and multi-output, every activation) on small data sets, saves each
+(single and multi-output, every activation), and pipelines with a PCA step
+and a KMeans or MLP last step, on small data sets, saves each
 as pickle (protocols 2-5) and joblib (zlib and lz4 for the first model of
 each class, gzip, bz2, xz and lzma too for the first KMeans; one of these
 formats in turn for each other model),
@@ -56,6 +57,7 @@ def fit_models():
     from sklearn.cluster import KMeans, MiniBatchKMeans
     from sklearn.decomposition import PCA, FastICA, IncrementalPCA, TruncatedSVD
     from sklearn.neural_network import MLPClassifier as MLPC, MLPRegressor as MLPR
+    from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
     rng = np.random.RandomState(0)
     iris = datasets.load_iris(return_X_y=True)
@@ -115,12 +117,18 @@ def fit_models():
     add("mlpr_deep_logistic", MLPR((5, 4, 3), activation="logistic", solver="lbfgs", max_iter=300, random_state=0),
         Xs_s, Ys[:, :2])
     add("mlpr_adam", MLPR((6,), solver="adam", max_iter=50, random_state=0), Xs_s, ys)
+    # inside pipelines: PCA as a transforming step, KMeans and MLP as the last one
+    add("pipe_pca_mlp", make_pipeline(StandardScaler(), PCA(4), MLPC((5,), solver="lbfgs", max_iter=200,
+                                                                  random_state=0)), *wine)
+    add("pipe_std_kmeans", make_pipeline(StandardScaler(), KMeans(3, n_init=2, random_state=0)), wine[0])
     return m
 
 
 def safe_rows(np, model, X):
     """The rows whose label is not within 1e-9 of a tie."""
     name = type(model).__name__
+    if name == "Pipeline":  # the rows as the last step sees them
+        return safe_rows(np, model.steps[-1][1], model[:-1].transform(X))
     if name in ("KMeans", "MiniBatchKMeans"):
         c = model.cluster_centers_
         d = (c ** 2).sum(axis=1) - 2 * X @ c.T
@@ -312,6 +320,7 @@ def check_model(np, brine, args, summary, tmp, i, name, model, X, first):
     np.save(xpath, X)
     ref = {meth: np.asarray(getattr(model, meth)(X)) for meth in METHODS if hasattr(model, meth)}
     kind = type(model).__name__
+    last = type(model.steps[-1][1]).__name__ if kind == "Pipeline" else kind
     if first:  # protocols 2-5, zlib and lz4; the first KMeans every compressor too
         sources = ALL_SOURCES if i == 0 else ALL_SOURCES[:5] + ALL_SOURCES[-1:]
     else:  # one format each, in turn
@@ -319,8 +328,8 @@ def check_model(np, brine, args, summary, tmp, i, name, model, X, first):
     for label, meth, got, want in common.predict_in_every_format(
             brine, tmp, name, model, xpath, ref, sources, args.timeout, summary):
         checks += 1
-        exact = meth == "predict" and (kind in ("KMeans", "MiniBatchKMeans", "MLPClassifier"))
-        if exact and kind in ("KMeans", "MiniBatchKMeans") and got.dtype != want.dtype:
+        exact = meth == "predict" and (last in ("KMeans", "MiniBatchKMeans", "MLPClassifier"))
+        if exact and last in ("KMeans", "MiniBatchKMeans") and got.dtype != want.dtype:
             summary.fail(label, "  labels dtype %s, sklearn %s" % (got.dtype, want.dtype))
             continue
         # float32 rows: sklearn's float32 arithmetic (brine's sums may round
