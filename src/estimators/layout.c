@@ -201,7 +201,9 @@ typedef struct read_check {
 static const read_check read_checks[] = {
     {"GaussianNB", "0.18.1", "wild 009"},
     {"GaussianNB", "1.8.0", "wild 087"},
+    {"GradientBoostingClassifier", "1.4.0", "wild 055 (a member, pickled alone)"},
     {"GradientBoostingRegressor", "1.6.1", "wild 067"},
+    {"HistGradientBoostingClassifier", "1.4.0", "wild 055 (a member, pickled alone)"},
     {"HistGradientBoostingRegressor", "1.6.1", "wild 068"},
     {"KMeans", "1.6.1", "wild 061"},
     {"KNeighborsClassifier", "0.19.1", "wild 013"},

@@ -225,6 +225,191 @@ def check_wild(np, brine, summary, tmp, timeout):
     return checked
 
 
+# ------------------------------------- estimators inside a refused wild file
+
+def named_inert_load(path, inert_too=()):
+    """common.inert_load's restricted reading (sklearn, _loss and
+    numpy.random classes inert; numpy, copyreg, _codecs and joblib
+    reconstructors resolved; anything else refused), with each inert class
+    remembering the global it stands for, so the objects can be pickled
+    again under the same names.  inert_too: more module prefixes read as
+    inert holders (never called, never written again); builtins.bytearray
+    is resolved for them."""
+    import pickle as pk
+    import types
+    import joblib
+    import joblib.numpy_pickle as jnp
+
+    class Named:
+        _global = None
+
+        def __init__(self, *args, **kwargs):
+            self._args = args
+
+        def __setstate__(self, st):
+            if isinstance(st, dict):
+                self.__dict__.update(st)
+            else:
+                self._state = st
+
+        def __setitem__(self, key, value):  # dict subclasses (Bunch) get SETITEMS
+            self.__dict__.setdefault("_items", {})[key] = value
+
+    made = {}
+
+    def resolve(module, name):
+        if module.startswith("numpy._core"):
+            module = "numpy.core" + module[len("numpy._core"):]
+        if module == "builtins" and name == "bytearray" and inert_too:
+            return module, name, None
+        if module.startswith(("sklearn.", "numpy.random") + tuple(inert_too)) or module == "_loss":
+            if (module, name) not in made:
+                made[(module, name)] = type(name, (Named,), {"_global": (module, name)})
+            return module, None, made[(module, name)]
+        if module.split(".")[0] not in ("numpy", "copyreg", "_codecs", "joblib") and module != "builtins":
+            raise pk.UnpicklingError("refused %s.%s" % (module, name))
+        return module, name, None
+
+    class Nested(pk.Unpickler):
+        def find_class(self, module, name):
+            module, name, inert = resolve(module, name)
+            return inert or super().find_class(module, name)
+
+    class Unpickler(jnp.NumpyUnpickler):
+        def find_class(self, module, name):
+            module, name, inert = resolve(module, name)
+            return inert or super().find_class(module, name)
+
+    shim = types.SimpleNamespace(**{k: getattr(pk, k) for k in dir(pk) if not k.startswith("__")})
+    shim.load = lambda fh, **kw: Nested(fh).load()
+    saved = jnp.NumpyUnpickler, jnp.pickle
+    jnp.NumpyUnpickler, jnp.pickle = Unpickler, shim
+    try:
+        return joblib.load(path), Named
+    finally:
+        jnp.NumpyUnpickler, jnp.pickle = saved
+
+
+def repickle(obj, base, path):
+    """Pickles (protocol 4) an object graph read by named_inert_load: each
+    inert object as its class (NEWOBJ + state) or as the call that made it
+    (REDUCE of its arguments, BUILD of its state), every inert class as the
+    global it stood for; numpy arrays as numpy pickles them."""
+    import copyreg
+    import io
+    import pickle as pk
+
+    class Writer(pk._Pickler):
+        def reducer_override(self, o):
+            if isinstance(o, base):
+                st = {k: v for k, v in o.__dict__.items() if k not in ("_args", "_state", "_items")}
+                state = o.__dict__.get("_state", st if st else None)
+                if "_args" in o.__dict__:
+                    return (type(o), o._args, state)
+                return (copyreg.__newobj__, (type(o),), state)
+            return NotImplemented
+
+        def save_global(self, o, name=None):
+            if isinstance(o, type) and issubclass(o, base) and o._global:
+                module, qual = o._global
+                self.save(module)
+                self.save(qual)
+                self.write(pk.STACK_GLOBAL)
+                self.memoize(o)
+                return
+            super().save_global(o, name)
+
+    buf = io.BytesIO()
+    Writer(buf, protocol=4).dump(obj)
+    with open(path, "wb") as f:
+        f.write(buf.getvalue())
+
+
+def expit(np, x):
+    return 1 / (1 + np.exp(-x))
+
+
+def numpy_gb_classifier_14(np, o, X):
+    """decision_function of a binary GradientBoostingClassifier of sklearn
+    >= 1.4 from its own arrays: logit of the DummyClassifier prior clipped
+    to float32's eps, then learning_rate * leaf value per stage on float32 X."""
+    d = o.__dict__
+    prior = np.asarray(d["init_"].__dict__["class_prior_"], dtype=np.float64)
+    eps = np.finfo(np.float32).eps
+    p1 = np.clip(prior[1], eps, 1 - eps)
+    raw = np.full(X.shape[0], np.log(p1 / (1 - p1)))
+    X32 = X.astype(np.float32)
+    for est in np.asarray(d["estimators_"]).reshape(-1):
+        t = est.__dict__["tree_"]
+        nodes, values = t.__dict__["nodes"], t.__dict__["values"]
+        for i in range(X.shape[0]):
+            n = 0
+            while nodes["left_child"][n] != -1:
+                f = nodes["feature"][n]
+                v = X32[i, f]
+                if np.isnan(v):
+                    n = nodes["left_child"][n] if nodes["missing_go_to_left"][n] else nodes["right_child"][n]
+                else:
+                    n = nodes["left_child"][n] if v <= nodes["threshold"][n] else nodes["right_child"][n]
+            raw[i] += d["learning_rate"] * values[n, 0, 0]
+    return raw
+
+
+def check_members_of_refused(np, brine, summary, tmp, timeout):
+    """Wild 055 (a VotingClassifier of sklearn 1.4.0) is refused for its
+    XGBClassifier, but it holds a fitted HistGradientBoostingClassifier and
+    GradientBoostingClassifier of 1.4.0 (the common loss module): each is
+    pickled again alone, globals and state as the file has them, and brine's
+    predict, predict_proba and decision_function must equal numpy on its own
+    arrays with sklearn 1.4's formulas (expit of raw; predict raw > 0 for
+    HistGradientBoosting, raw >= 0 for GradientBoosting)."""
+    wild = common.default_wild()
+    rows = {r["id"]: r for r in csv.DictReader(open(os.path.join(wild, "MANIFEST.tsv")), delimiter="\t")}
+    path = os.path.join(wild, rows["055"]["file"])
+    root, base = named_inert_load(path, inert_too=("xgboost.",))
+    checked = 0
+    for member in root.__dict__["estimators_"]:
+        cls = type(member).__name__
+        if cls not in ("HistGradientBoostingClassifier", "GradientBoostingClassifier"):
+            continue
+        d = member.__dict__
+        nf = int(d["n_features_in_"])
+        X = np.random.RandomState(55).normal(size=(25, nf)) * 2
+        if cls.startswith("Hist"):
+            X[np.random.RandomState(5).uniform(size=X.shape) < 0.1] = np.nan
+            raw = numpy_raw(np, member, X)[:, 0]
+            labels = (raw > 0).astype(int)
+        else:
+            raw = numpy_gb_classifier_14(np, member, X)
+            labels = (raw >= 0).astype(int)
+        p1 = expit(np, raw)
+        want = {"decision_function": raw, "predict_proba": np.c_[1 - p1, p1],
+                "predict": np.asarray(d["classes_"])[labels]}
+        mpath = os.path.join(tmp, "wild055.%s.pkl" % cls)
+        repickle(member, base, mpath)
+        xpath = os.path.join(tmp, "wild055.%s.x.npy" % cls)
+        np.save(xpath, X)
+        for meth, w in want.items():
+            out = os.path.join(tmp, "wild055.%s.%s.npy" % (cls, meth))
+            res = common.run_brine(brine, ["predict", mpath, xpath, "--method", meth, "-o", out], timeout=timeout)
+            checked += 1
+            label = "wild 055 member %s (sklearn %s)/%s" % (cls, d.get("_sklearn_version"), meth)
+            if res.crash_reason() or res.rc != 0:
+                summary.fail(label, "  brine failed\n" + res.describe())
+                continue
+            got = np.load(out, allow_pickle=False)
+            if got.ndim == 2 and w.ndim == 1 and got.shape[1] == 1:
+                got = got[:, 0]
+            diff = compare(np, got, w, meth == "predict")
+            if diff:
+                summary.fail(label, "  " + diff)
+            else:
+                summary.ok()
+    if checked != 6:
+        summary.fail("wild 055 members", "  expected 6 checks on its two boosting members, made %d" % checked)
+    return checked
+
+
 def main():
     import numpy as np
     args = common.parse_args(__doc__.split("\n")[1])
@@ -270,6 +455,7 @@ def main():
                 else:
                     summary.ok()
         wild = check_wild(np, brine, summary, tmp, args.timeout)
+        wild += check_members_of_refused(np, brine, summary, tmp, args.timeout)
         checks += wild
     print("hist_gb: %d models, %d checks (%d on wild files); %d files written back by brine equal in sklearn"
           % (len(models), checks, wild, sum(written)))
