@@ -305,17 +305,43 @@ static brine_status read_features(brine_model *m, const bv *v, size_t i, int64_t
 
 /* -------------------------------------------------------- predicting helpers */
 
-/* Runs a member's method on rows x (n_rows * cols float64). */
+/* Runs a member's method on rows x (n_rows * cols float64): the caller's
+ * rows (x == in->xd), text cells included when the caller gave text
+ * (be_predict_input: members that read text get it, others refuse a cell
+ * that is no number), or a column subset of them (Bagging). */
 static brine_status run(const brine_model *m, const brine_model *s, size_t i, brine_method meth, const double *x,
                         size_t n_rows, size_t cols, const be_input *in, brine_prediction **out, brine_error *err) {
-    brine_predict_options po = BRINE_PREDICT_OPTIONS_INIT;
-    po.n_threads = in->n_threads;
-    po.reference = in->reference;
     brine_error sub;
     brine_error_clear(&sub);
-    brine_status st = brine_predict(out, s, meth, x, BRINE_DTYPE_FLOAT64, n_rows, cols, &po, &sub);
+    brine_status st;
+    if (in->text && x == in->xd && cols == in->n_cols) {
+        st = be_predict_input(out, s, meth, in, &sub);
+    } else {
+        brine_predict_options po = BRINE_PREDICT_OPTIONS_INIT;
+        po.n_threads = in->n_threads;
+        po.reference = in->reference;
+        st = brine_predict(out, s, meth, x, BRINE_DTYPE_FLOAT64, n_rows, cols, &po, &sub);
+    }
     if (st) return bi_fail(err, st, -1, "%s: estimators_[%zu]: %s", m->short_name, i, sub.message);
     return BRINE_OK;
+}
+
+/* Text input to an ensemble that gives members only numbers (a column
+ * subset, Stacking's passthrough): every cell must be one. */
+static brine_status numbers_only(const brine_model *m, const be_input *in, brine_error *err) {
+    for (size_t c = 0; in->text && c < in->n_rows * in->n_cols; c++) {
+        double v;
+        if (!be_cell_number(in->text[c], &v))
+            return be_fail_status(err, BRINE_E_ARGUMENT, m, "X[%zu, %zu] is not a number; this ensemble takes numbers there",
+                                  c / in->n_cols, c % in->n_cols);
+    }
+    return BRINE_OK;
+}
+
+/* m reads text when a member does. */
+static void members_text(brine_model *m, const ens_model *e) {
+    for (size_t i = 0; i < e->n; i++)
+        if (e->mem[i].model) m->takes_text |= brine_model_takes_text(e->mem[i].model);
 }
 
 /* The member's input: the rows, or their columns features (X[:, features]). */
@@ -546,6 +572,7 @@ static brine_status ada_load(brine_model *m, const bv *state, brine_error *err) 
         return st;
     e->weight_sum = be_pairwise_sum(e->weights, e->n_weights);
     m->n_estimators = e->n;
+    members_text(m, e);
     if (m->cls->classifier) {
         const bv *alg = bv_dict_get(state, "algorithm");
         size_t k = e->n_classes = nc[0];
@@ -766,8 +793,9 @@ static brine_status ada_median(const brine_model *m, const be_input *in, double 
 static brine_status ada_predict(const brine_model *m, brine_method method, const be_input *in, brine_prediction *out,
                                 brine_error *err) {
     const ens_model *e = m->impl;
-    /* _check_X refuses NaN and infinity, whatever the members accept */
-    brine_status st = be_check_rows(m, in->xd, in->n_rows * in->n_cols, in->n_cols, 0, err);
+    /* _check_X refuses NaN and infinity in numbers, whatever the members
+     * accept (text columns go to members that read them as they are) */
+    brine_status st = in->text ? BRINE_OK : be_check_rows(m, in->xd, in->n_rows * in->n_cols, in->n_cols, 0, err);
     if (st) return st;
     if (!m->cls->classifier) return ada_median(m, in, out->values, err);
     size_t k = e->n_classes, rows = in->n_rows;
@@ -1013,6 +1041,8 @@ static brine_status bag_sum(const brine_model *m, brine_method meth, const be_in
 static brine_status bag_predict(const brine_model *m, brine_method method, const be_input *in, brine_prediction *out,
                                 brine_error *err) {
     const ens_model *e = m->impl;
+    brine_status cst = numbers_only(m, in, err); /* members get column subsets */
+    if (cst) return cst;
     if (!m->cls->classifier) return bag_sum(m, BRINE_METHOD_PREDICT, in, out->values, 1, err);
     switch (method) {
     case BRINE_METHOD_PREDICT_PROBA:
@@ -1115,6 +1145,7 @@ static brine_status vote_load(brine_model *m, const bv *state, brine_error *err)
                 return be_fail_status(err, BRINE_E_UNSUPPORTED, m, "estimators_[%zu] is not a single-output regressor", i);
     }
     m->n_estimators = e->n;
+    members_text(m, e);
     if ((st = be_read_feature_names(m, state, err))) return st;
     return be_keep_params(m, state, err);
 }
@@ -1285,6 +1316,7 @@ static brine_status stack_load(brine_model *m, const bv *state, brine_error *err
                               f->short_name);
     }
     m->n_estimators = e->n;
+    members_text(m, e);
     if ((st = be_read_feature_names(m, state, err))) return st;
     return be_keep_params(m, state, err);
 }
@@ -1332,8 +1364,11 @@ static brine_status stack_meta(const brine_model *m, const be_input *in, double 
         at += mm->width;
         brine_prediction_free(p);
     }
-    if (e->passthrough)
+    if (e->passthrough) {
+        brine_status st = numbers_only(m, in, err); /* X joins the numeric meta features */
+        if (st) return st;
         for (size_t r = 0; r < rows; r++) memcpy(meta + r * w + at, in->xd + r * in->n_cols, in->n_cols * sizeof(double));
+    }
     return BRINE_OK;
 }
 

@@ -289,6 +289,55 @@ def check_bunch_refused(brine, tmp, name, model, xpath, timeout, summary):
     return 1
 
 
+def check_text_members(np, brine, tmp, timeout, summary):
+    """Voting and Stacking over pipelines whose ColumnTransformer one-hot
+    encodes a text column: CSV text cells reach the members that read them."""
+    import pickle
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import StackingClassifier, VotingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    from sklearn.tree import DecisionTreeClassifier
+    rng = np.random.RandomState(0)
+    col = rng.choice(["red", "green", "blue"], 60)
+    x, z = rng.normal(size=60), rng.normal(size=60)
+    X = np.empty((60, 3), dtype=object)
+    X[:, 0], X[:, 1], X[:, 2] = col, x, z
+    y = ((col == "red") ^ (x > 0)).astype(int)
+
+    def members():
+        ct = [("oh", OneHotEncoder(), [0]), ("sc", StandardScaler(), [1, 2])]
+        return [("lr", make_pipeline(ColumnTransformer(ct), LogisticRegression())),
+                ("dt", make_pipeline(ColumnTransformer(ct), DecisionTreeClassifier(max_depth=3, random_state=0)))]
+    csv = os.path.join(tmp, "text.csv")
+    with open(csv, "w") as f:
+        f.write("c,x,z\n")
+        for r in range(12):
+            f.write("%s,%r,%r\n" % (col[r], x[r], z[r]))
+    checks = 0
+    for name, m in (("vote_text", VotingClassifier(members(), voting="soft").fit(X, y)),
+                    ("stack_text", StackingClassifier(members()).fit(X, y))):
+        path = os.path.join(tmp, name + ".pkl")
+        with open(path, "wb") as f:
+            pickle.dump(without_bunch(m), f, protocol=4)
+        for meth in ("predict", "predict_proba"):
+            out = os.path.join(tmp, "%s.%s.npy" % (name, meth))
+            res = common.run_brine(brine, ["predict", path, csv, "--method", meth, "-o", out], timeout=timeout)
+            checks += 1
+            label = "%s/csv/%s" % (name, meth)
+            if res.rc != 0 or res.crash_reason():
+                summary.fail(label, "  brine failed\n" + res.describe())
+                continue
+            d = compare(np, np.load(out, allow_pickle=True).reshape(-1), getattr(m, meth)(X[:12]).reshape(-1),
+                        meth == "predict", True)
+            if d:
+                summary.fail(label, "  " + d)
+            else:
+                summary.ok()
+    return checks
+
+
 def generic_save_landed():
     try:
         out = subprocess.run(["git", "log", "--oneline"], cwd=common.REPO, stdout=subprocess.PIPE,
@@ -379,6 +428,7 @@ def main():
             summary.fail("stack_gpr/refused", "  expected a refusal naming GaussianProcessRegressor\n" + res.describe())
         else:
             summary.ok()
+        checks += check_text_members(np, brine, tmp, args.timeout, summary)
         wild = check_wild(np, brine, summary, tmp, args.timeout)
         checks += wild
     print("%s: %d models, %d checks (%d on wild files; saving %s)" %
