@@ -13,7 +13,10 @@ leaf indices exactly, floats bit for bit (the arithmetic is sklearn's:
 float32 trees, float64 sums in stage order, libm exp/log).  Methods sklearn
 lacks must be refused.  Files `brine convert` writes back (verbatim, pickle
 protocols and joblib compressors) must reload in sklearn 1.2.1 and give
-every method's output exactly.  The wild GradientBoostingRegressor files that
+every method's output exactly.  Classifiers of sklearn >= 1.4 (the common
+loss module) have no real multiclass file here: four 1.2.1 fits rewritten
+into 1.4's layout (binary, exponential, 3 and 10 classes) must predict as
+1.4's formulas computed with 1.2.1's own links, softmax and predict_stages.  The wild GradientBoostingRegressor files that
 predict (tests/wild_expectations.tsv) are compared, bit for bit, with numpy
 on their own arrays, read with every sklearn class inert (no sklearn code
 runs, joblib's nested object-array pickles included).
@@ -149,6 +152,106 @@ def check_wild(np, brine, summary, tmp, timeout):
     return checked
 
 
+def layout_14(np, model):
+    """A GradientBoostingClassifier of sklearn 1.2.1 in sklearn 1.4's layout
+    (synthetic: no real multiclass file of >= 1.4 exists here): `_loss` the
+    common loss module's object, n_trees_per_iteration_, _sklearn_version
+    1.4.0 throughout; and what sklearn 1.4's _gb.py computes from it, with
+    1.2.1's own link, softmax and predict_stages: init = link of the clipped
+    DummyClassifier probabilities (LogitLink, half of it for the
+    exponential loss, MultinomialLogit), proba = expit / softmax of raw,
+    predict from raw."""
+    import copy
+    from scipy.special import expit, logit
+    from sklearn._loss.link import MultinomialLogit
+    from sklearn._loss.loss import HalfBinomialLoss, HalfMultinomialLoss
+    import sklearn._loss.loss as loss_module
+    m = copy.deepcopy(model)
+    k = m.estimators_.shape[1]
+    m._loss = HalfMultinomialLoss(n_classes=k) if k > 1 else HalfBinomialLoss()
+    m.n_trees_per_iteration_ = k
+    if model.loss == "exponential":
+        # 1.2.1 has no ExponentialLoss: a stand-in pickled under 1.4's name
+        stand_in = type("ExponentialLoss", (), {"__module__": "sklearn._loss.loss"})
+        loss_module.ExponentialLoss = stand_in
+        m._loss = stand_in()
+        m._loss.__dict__.update(HalfBinomialLoss().__dict__)
+    try:
+        data = pickle.dumps(m, protocol=4)
+    finally:
+        loss_module.__dict__.pop("ExponentialLoss", None)
+    old = b"\x8c\x051.2.1"
+    if old not in data:
+        raise AssertionError("no _sklearn_version 1.2.1 string to rewrite")
+    data = data.replace(old, b"\x8c\x051.4.0")
+
+    def ref(X):
+        from sklearn.ensemble._gradient_boosting import predict_stages
+        eps = np.finfo(np.float32).eps
+        prior = model.init_.predict_proba(X)
+        if k == 1:
+            raw = logit(np.clip(prior[:, 1], eps, 1 - eps, dtype=np.float64))
+            if model.loss == "exponential":
+                raw *= 0.5
+            raw = np.ascontiguousarray(raw.reshape(-1, 1))
+        else:
+            raw = np.ascontiguousarray(MultinomialLogit().link(np.clip(prior, eps, 1 - eps, dtype=np.float64)))
+        predict_stages(model.estimators_, np.ascontiguousarray(X, dtype=np.float32), model.learning_rate, raw)
+        if k == 1:
+            p1 = expit(2 * raw[:, 0] if model.loss == "exponential" else raw[:, 0])
+            proba = np.empty((X.shape[0], 2))
+            proba[:, 1] = p1
+            proba[:, 0] = 1 - proba[:, 1]
+            labels = (raw[:, 0] >= 0).astype(int)
+        else:
+            proba = HalfMultinomialLoss(n_classes=k).predict_proba(raw)
+            labels = np.argmax(raw, axis=1)
+        with np.errstate(divide="ignore"):
+            logp = np.log(proba)
+        return {"predict": model.classes_[labels], "predict_proba": proba, "predict_log_proba": logp,
+                "decision_function": raw.ravel() if k == 1 else raw,
+                "apply": model.apply(X).reshape(X.shape[0], -1).astype(np.int64)}
+    return data, ref
+
+
+def check_layout_14(np, brine, summary, tmp, timeout, models):
+    """Classifiers in sklearn 1.4's layout (layout_14) predict as sklearn
+    1.4's formulas say, bit for bit."""
+    from sklearn import datasets
+    from sklearn.ensemble import GradientBoostingClassifier as GBC
+    X10, y10 = datasets.load_digits(return_X_y=True)
+    extra = [("gbc_10class_digits", GBC(n_estimators=3, max_depth=2, random_state=0).fit(X10[:300], y10[:300]),
+              X10[:300])]
+    checked = 0
+    for name, model, X in [mx for mx in models if mx[0] in ("gbc_binary_bc", "gbc_multi_wine", "gbc_exp_bc")] + extra:
+        X = np.ascontiguousarray(X[::5][:40], dtype=np.float64)
+        data, ref = layout_14(np, model)
+        path = os.path.join(tmp, name + ".layout14.pkl")
+        with open(path, "wb") as f:
+            f.write(data)
+        xpath = os.path.join(tmp, name + ".layout14.x.npy")
+        np.save(xpath, X)
+        for meth, want in ref(X).items():
+            out = os.path.join(tmp, "%s.layout14.%s.npy" % (name, meth))
+            res = common.run_brine(brine, ["predict", path, xpath, "--method", meth, "-o", out], timeout=timeout)
+            checked += 1
+            label = "%s/sklearn-1.4-layout/%s" % (name, meth)
+            if res.crash_reason() or res.rc != 0:
+                summary.fail(label, "  brine failed\n" + res.describe())
+                continue
+            got = np.load(out, allow_pickle=True)
+            if got.ndim == 2 and want.ndim == 1 and got.shape[1] == 1:
+                got = got[:, 0]
+            if meth == "apply":
+                got = got.astype(np.int64)
+            d = compare(np, np.ascontiguousarray(got), np.ascontiguousarray(want), meth in ("predict", "apply"))
+            if d:
+                summary.fail(label, "  " + d)
+            else:
+                summary.ok()
+    return checked
+
+
 def main():
     import joblib
     import numpy as np
@@ -197,6 +300,7 @@ def main():
             checks += 1
         wild = check_wild(np, brine, summary, tmp, args.timeout)
         checks += wild
+        checks += check_layout_14(np, brine, summary, tmp, args.timeout, models)
     print("ensembles: %d models, %d checks (%d on wild files); %d files written back by brine equal in sklearn"
           % (len(models), checks, wild, sum(written)))
     return summary.finish()
