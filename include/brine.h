@@ -356,8 +356,10 @@ brine_status brine_sha256_memory(char out[BRINE_SHA256_HEX_SIZE], const void *da
  * Supported classes (every module path sklearn has pickled them under):
  * DecisionTreeClassifier/Regressor, ExtraTreeClassifier/Regressor,
  * RandomForestClassifier/Regressor, ExtraTreesClassifier/Regressor;
- * GradientBoostingClassifier (sklearn < 1.3) and GradientBoostingRegressor
- * (any version; predicting only, no writing);
+ * GradientBoostingClassifier/Regressor and
+ * HistGradientBoostingClassifier/Regressor (any sklearn version with the
+ * common loss module for HistGradientBoosting, i.e. >= 1.1; written back
+ * verbatim);
  * IsolationForest, AdaBoostClassifier/Regressor, BaggingClassifier/Regressor,
  * VotingClassifier/Regressor, StackingClassifier/Regressor over members
  * brine loads (predicting; written back verbatim);
