@@ -133,6 +133,7 @@ def cases():
     reg("NuSVR", svm.NuSVR())
     unsup("OneClassSVM", svm.OneClassSVM(nu=0.2))
     unsup("OneHotEncoder", pp.OneHotEncoder(handle_unknown="ignore"), cats)
+    clf("OneVsOneClassifier", multiclass.OneVsOneClassifier(lr()))
     clf("OneVsRestClassifier", multiclass.OneVsRestClassifier(lr()))
     unsup("OrdinalEncoder", pp.OrdinalEncoder(), cats)
     unsup("PCA", decomposition.PCA(2, whiten=True))
@@ -162,6 +163,8 @@ def cases():
     reg("SGDRegressor", lm.SGDRegressor(random_state=0))
     clf("SVC", svm.SVC(probability=True, random_state=0))
     reg("SVR", svm.SVR(C=10.0))
+    from sklearn.feature_selection import SelectKBest
+    clf("SelectKBest", SelectKBest(k=2))
     unsup("SimpleImputer", impute.SimpleImputer(strategy="median"), Xnan)
     clf("StackingClassifier", en.StackingClassifier([("lr", lr()), ("dt", dt())], cv=2))
     reg("StackingRegressor", en.StackingRegressor([("r", lm.Ridge()), ("t", tree.DecisionTreeRegressor(max_depth=3))],
