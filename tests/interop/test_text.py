@@ -7,8 +7,10 @@ binary, dtype, norm l1/l2/None, sublinear_tf, use_idf off, smooth_idf off,
 strip_accents, stop words, another token pattern) on a small corpus of ASCII
 and non-ASCII text (accents, German ß, Turkish İ, Greek with final sigma, CJK,
 emoji, digits, underscores), and the pipelines TfidfVectorizer ->
-LogisticRegression, CountVectorizer -> MultinomialNB and TfidfVectorizer ->
-ComplementNB; saves them as pickle (protocols 2-5) and joblib (zlib, lz4) and
+LogisticRegression, CountVectorizer -> MultinomialNB, TfidfVectorizer ->
+ComplementNB, TfidfVectorizer -> LinearSVC and CountVectorizer ->
+TfidfTransformer -> SGDClassifier; saves them as pickle (protocols 2-5) and
+joblib (zlib, lz4) and
 compares `brine predict DOCS.csv --method M -o out.npy` with sklearn for every
 method: transform bit for bit (counts and tf-idf values), labels exactly,
 linear scores after the sparse hand-off bit for bit (scipy's csr @ dense
@@ -64,7 +66,8 @@ LABELS3 = ["en", "en", "fr", "de", "tr", "el", "ja", "en", "code", "en", "en", "
 def fit_models():
     import numpy as np
     from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer, TfidfTransformer
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.linear_model import LogisticRegression, SGDClassifier
+    from sklearn.svm import LinearSVC
     from sklearn.naive_bayes import MultinomialNB, ComplementNB
     from sklearn.pipeline import make_pipeline
     y = [0 if l == "en" else 1 if l in ("fr", "de", "tr") else 2 for l in LABELS3]
@@ -96,6 +99,10 @@ def fit_models():
         sources=ALL_SOURCES)
     add("pipe_tfidf_logreg_bin", make_pipeline(TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2)),
                                                LogisticRegression(C=10.0)), yb)
+    add("pipe_charwb_linsvc", make_pipeline(TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 3)),
+                                            LinearSVC(random_state=0)), y)
+    add("pipe_count_tfidf_sgd", make_pipeline(CountVectorizer(), TfidfTransformer(norm="l1"),
+                                              SGDClassifier(loss="log_loss", random_state=0)), yb)
     add("pipe_count_mnb", make_pipeline(CountVectorizer(), MultinomialNB()), y)
     add("pipe_tfidf_cnb", make_pipeline(TfidfVectorizer(), ComplementNB()), yb)
     return m
