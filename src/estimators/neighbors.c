@@ -564,6 +564,20 @@ static brine_status load_centroid(brine_model *m, const bv *state, nn_model *nm,
     if (st) return st;
     if (nm->n_fit != m->classes->n)
         return be_fail(err, m, "centroids_ has %zu rows but classes_ %zu labels", nm->n_fit, m->classes->n);
+    /* sklearn >= 1.6 keeps class_prior_ and predicts by its discriminant
+     * (not the nearest centroid) when the priors are not uniform. */
+    const bv *pv = bv_dict_get(state, "class_prior_");
+    if (!is_none(pv)) {
+        be_matrix pr;
+        if ((st = be_read_matrix(m, pv, "class_prior_", 1, &pr, err))) return st;
+        if (pr.rows * pr.cols != nm->n_fit)
+            return be_fail(err, m, "class_prior_ has %zu values but classes_ %zu labels", pr.rows * pr.cols, nm->n_fit);
+        for (size_t c = 1; c < nm->n_fit; c++)
+            if (pr.v[c] != pr.v[0])
+                return be_fail_status(err, BRINE_E_UNSUPPORTED, m,
+                                      "brine cannot predict with non-uniform priors (class_prior_; sklearn >= 1.6 "
+                                      "then predicts by its discriminant) yet");
+    }
     nm->k = 1;
     nm->alg = ALG_BRUTE;
     nm->n_out = 1;
