@@ -390,6 +390,40 @@ def check_newer_layout(np, brine, summary, tmp, timeout, xpath):
     return n
 
 
+def check_column_transformer(np, brine, summary, tmp, timeout):
+    """A TfidfVectorizer on one column of a ColumnTransformer (text and a
+    number a row) before a LogisticRegression: the encoders' family hands
+    the column over and stacks the rows densely, so the scores agree within
+    CONVENTIONS' 1e-9 for linear models (sklearn's stacked rows are sparse)."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    X = np.array([[d, float(i % 5)] for i, d in enumerate(TRAIN)], dtype=object)
+    T = np.array([[d, float(i % 7)] for i, d in enumerate(TEST)], dtype=object)
+    y = [i % 3 for i in range(len(TRAIN))]
+    p = make_pipeline(ColumnTransformer([("t", TfidfVectorizer(), 0), ("s", StandardScaler(), [1])]),
+                      LogisticRegression()).fit(X, y)
+    xpath = os.path.join(tmp, "ct.csv")
+    with open(xpath, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["doc", "n"])
+        for r in T:
+            w.writerow([r[0], repr(r[1])])
+    ref = {m: np.asarray(getattr(p, m)(T)) for m in ("predict", "predict_proba", "decision_function")}
+    n = 0
+    for label, meth, got, want in common.predict_in_every_format(brine, tmp, "ct_tfidf_logreg", p, xpath, ref,
+                                                               P4, timeout, summary):
+        n += 1
+        d = compare(np, got, want, None if meth == "predict" else 1e-9)
+        if d:
+            summary.fail(label, "  " + d)
+        else:
+            summary.ok()
+    return n
+
+
 def main():
     import numpy as np
     args = common.parse_args(__doc__.split("\n")[1])
@@ -417,6 +451,7 @@ def main():
                                     summary, args.timeout)
         checks += check_transformer_on_numbers(np, brine, summary, tmp, args.timeout)
         checks += check_newer_layout(np, brine, summary, tmp, args.timeout, xpath)
+        checks += check_column_transformer(np, brine, summary, tmp, args.timeout)
         checks += check_refusals(np, brine, summary, tmp, args.timeout, models)
         wild = check_wild(np, brine, summary, tmp, args.timeout)
     print("text: %d models, %d checks; %d files written back by brine equal in sklearn; "
