@@ -23,7 +23,8 @@
  * more than two classes is _ovr_decision_function(dec < 0, -dec, n);
  * break_ties predicts the argmax of that; predict with probability=True
  * still votes (libsvm predict), not argmax of predict_proba; OneClassSVM
- * predicts +1/-1 and score_samples = decision_function + offset_.
+ * predicts +1/-1 (given as labels: m->classes is [-1, 1], as KMeans gives
+ * its cluster numbers) and score_samples = decision_function + offset_.
  * The private _dual_coef_ / _intercept_ (libsvm's signs) are used, not the
  * public copies that binary classifiers negate.  Files of sklearn < 0.23
  * store n_support_, probA_, probB_ instead of _n_support, _probA, _probB.
@@ -401,6 +402,14 @@ static brine_status svm_load(brine_model *m, const bv *state, brine_error *err) 
     if ((st = read_proba(m, state, s, probability != 0, err))) return st;
     if ((st = read_shape_params(m, state, s, err))) return st;
     if (s->impl == IMPL_ONE_CLASS) {
+        /* predict's labels -1 / +1 (an intp array in sklearn), as classes */
+        m->classes = be_alloc(m, 1, sizeof *m->classes);
+        brine_label *l = be_alloc(m, 2, sizeof *l);
+        if (!m->classes || !l) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+        l[0].kind = l[1].kind = BRINE_LABEL_INT;
+        l[0].i = -1;
+        l[1].i = 1;
+        *m->classes = (be_classes){l, 2, 'i', 8};
         const bv *ov = bv_dict_get(state, "offset_");
         if (is_none(ov)) {
             s->offset = s->rho[0]; /* offset_ = -_intercept_ */
@@ -662,8 +671,10 @@ static brine_status svm_predict(const brine_model *m, brine_method method, const
         size_t voted = predict_values(s, x, dec, kv, d, xi, vote);
         switch (method) {
         case BRINE_METHOD_PREDICT:
-            if (!is_svc(s)) {
-                out->values[row] = s->impl == IMPL_ONE_CLASS ? (dec[0] > 0 ? 1.0 : -1.0) : dec[0];
+            if (s->impl == IMPL_ONE_CLASS) {
+                out->indices[row] = dec[0] > 0; /* classes -1, +1 */
+            } else if (!is_svc(s)) {
+                out->values[row] = dec[0];
             } else if (s->break_ties && s->ovr && nc > 2) {
                 ovr_decision(dec, nc, ovr, conf);
                 out->indices[row] = (int64_t)be_argmax(ovr, nc);
