@@ -240,6 +240,10 @@ static brine_status gather(const brine_model *m, brine_method method, size_t col
         brine_prediction *p = NULL;
         brine_status st = run_sub(m->subs[i], method, in, &p, err);
         if (st) return st;
+        if (!p->values && !p->indices) {
+            brine_prediction_free(p);
+            return be_fail_status(err, BRINE_E_ARGUMENT, m, "estimators_[%zu] gives no scores", i);
+        }
         for (size_t r = 0; r < in->n_rows; r++) {
             size_t at = r * p->n_columns + col;
             cols[i * in->n_rows + r] = p->values ? p->values[at] : (double)p->indices[at];
@@ -376,10 +380,12 @@ static brine_status ovo_predict(const brine_model *m, brine_method method, const
     for (size_t e = 0; e < o->n && !st; e++) {
         brine_prediction *p = NULL;
         st = run_sub(m->subs[e], BRINE_METHOD_PREDICT, in, &p, err);
+        if (!st && !p->indices) st = be_fail_status(err, BRINE_E_ARGUMENT, m, "estimators_[%zu] gives no labels", e);
         for (size_t r = 0; !st && r < n; r++) pred[e * n + r] = (double)p->indices[r]; /* classes_ are [0, 1] */
         brine_prediction_free(p);
         p = NULL;
         if (!st) st = run_sub(m->subs[e], (brine_method)o->score, in, &p, err);
+        if (!st && !p->values) st = be_fail_status(err, BRINE_E_ARGUMENT, m, "estimators_[%zu] gives no scores", e);
         for (size_t r = 0; !st && r < n; r++) conf[e * n + r] = p->values[r * p->n_columns + p->n_columns - 1];
         brine_prediction_free(p);
     }
