@@ -34,6 +34,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <sodium.h>
 #include <unicode/uchar.h>
 #include <unicode/unorm2.h>
 #include <unicode/ustring.h>
@@ -88,6 +89,7 @@ typedef struct tx_model {
     size_t n_features;
     int has_tfidf;
     tx_tfidf tf;
+    unsigned char hkey[crypto_shorthash_KEYBYTES]; /* the tables' hash key */
 } tx_model;
 
 /* ------------------------------------------------------------ CSR */
@@ -120,15 +122,19 @@ void be_csr_dot(const be_csr *x, const double *w, size_t k, double *out) {
 
 /* ------------------------------------------------------- hashing */
 
-static uint64_t hash_bytes(const char *p, size_t n) {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)p[i]) * 1099511628211ull;
-    return h ^ (h >> 29);
+/* SipHash-2-4 under the model's random key: a vocabulary crafted to
+ * collide cannot make loading or lookups quadratic. */
+static uint64_t hash_bytes(const unsigned char *key, const char *p, size_t n) {
+    unsigned char out[crypto_shorthash_BYTES];
+    crypto_shorthash(out, (const unsigned char *)p, n, key);
+    uint64_t h;
+    memcpy(&h, out, sizeof h);
+    return h;
 }
 
-static const tx_key *key_find(const tx_key *t, size_t cap, const char *p, size_t n) {
+static const tx_key *key_find(const unsigned char *key, const tx_key *t, size_t cap, const char *p, size_t n) {
     if (!cap) return NULL;
-    size_t i = (size_t)hash_bytes(p, n) & (cap - 1);
+    size_t i = (size_t)hash_bytes(key, p, n) & (cap - 1);
     for (;;) {
         const tx_key *k = &t[i];
         if (!k->s) return NULL;
@@ -138,8 +144,8 @@ static const tx_key *key_find(const tx_key *t, size_t cap, const char *p, size_t
 }
 
 /* Inserts; 0 when the key is already there. */
-static int key_add(tx_key *t, size_t cap, const char *p, size_t n, uint32_t index) {
-    size_t i = (size_t)hash_bytes(p, n) & (cap - 1);
+static int key_add(const unsigned char *key, tx_key *t, size_t cap, const char *p, size_t n, uint32_t index) {
+    size_t i = (size_t)hash_bytes(key, p, n) & (cap - 1);
     for (;;) {
         tx_key *k = &t[i];
         if (!k->s) {
@@ -446,7 +452,7 @@ static uint32_t cp_at(const tx_work *w, size_t k) {
 
 /* One feature: counted when in the vocabulary. */
 static int feature(const tx_model *t, tx_work *w, const char *p, size_t n) {
-    const tx_key *k = key_find(t->vocab, t->vcap, p, n);
+    const tx_key *k = key_find(t->hkey, t->vocab, t->vcap, p, n);
     if (!k) return 1;
     if (w->count[k->index]++ == 0) w->touched[w->ntouched++] = k->index;
     return 1;
@@ -534,7 +540,7 @@ static brine_status tokenize(const tx_model *t, tx_work *w, size_t row, brine_er
 }
 
 static int is_stop(const tx_model *t, const char *p, size_t n) {
-    return t->stop && key_find(t->stop, t->scap, p, n) != NULL;
+    return t->stop && key_find(t->hkey, t->stop, t->scap, p, n) != NULL;
 }
 
 static brine_status analyze_word(const tx_model *t, tx_work *w, size_t row, brine_error *err) {
@@ -1258,7 +1264,7 @@ static brine_status read_stop_words(brine_model *m, tx_model *t, const bv *v, br
         t->stop = be_alloc(m, t->scap, sizeof *t->stop);
         if (!t->stop) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
         for (size_t i = 0; i < n; i++)
-            key_add(t->stop, t->scap, english_stop_words[i], strlen(english_stop_words[i]), 0);
+            key_add(t->hkey, t->stop, t->scap, english_stop_words[i], strlen(english_stop_words[i]), 0);
         return BRINE_OK;
     }
     if (v->kind != BRINE_LIST && v->kind != BRINE_TUPLE && v->kind != BRINE_SET && v->kind != BRINE_FROZENSET)
@@ -1273,7 +1279,7 @@ static brine_status read_stop_words(brine_model *m, tx_model *t, const bv *v, br
         if (!w || w->kind != BRINE_STR) continue; /* never equal to a token */
         char *s = bp_arena_strdup(&m->arena, w->u.s.p, w->u.s.n);
         if (!s) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
-        key_add(t->stop, t->scap, s, w->u.s.n, 0);
+        key_add(t->hkey, t->stop, t->scap, s, w->u.s.n, 0);
     }
     return BRINE_OK;
 }
@@ -1353,7 +1359,7 @@ static brine_status read_vocabulary(brine_model *m, tx_model *t, const bv *state
             seen[idx] = 1;
             char *s = bp_arena_strdup(&m->arena, k->u.s.p, k->u.s.n);
             if (!s) st = bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
-            else if (!key_add(t->vocab, t->vcap, s, k->u.s.n, (uint32_t)idx))
+            else if (!key_add(t->hkey, t->vocab, t->vcap, s, k->u.s.n, (uint32_t)idx))
                 st = be_fail(err, m, "vocabulary_ lists a term twice");
         }
     }
@@ -1446,6 +1452,7 @@ static brine_status load_vectorizer(brine_model *m, tx_model *t, const bv *state
 static brine_status text_load(brine_model *m, const bv *state, brine_error *err) {
     tx_model *t = be_alloc(m, 1, sizeof *t);
     if (!t) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    if (sodium_init() >= 0) randombytes_buf(t->hkey, sizeof t->hkey);
     brine_status st;
     m->n_outputs = 1;
     m->n_estimators = 1;
