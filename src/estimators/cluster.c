@@ -18,6 +18,13 @@
  *             sqrt(max(((-2 x.c_j) + ||x||^2) + ||c_j||^2, 0)); float32
  *             centres: that sum in float64 on the float32 values, rounded
  *             to float32 before max and sqrt (_euclidean_distances_upcast).
+ * MeanShift, AffinityPropagation (family "kmeans" too): predict only,
+ *             pairwise_distances_argmin(X, cluster_centers_): the same
+ *             ||c_j||^2 + (-2 x.c_j) and first minimum (sklearn's ArgKmin
+ *             keeps the first of equal distances), int64 labels; an
+ *             AffinityPropagation that did not converge (no centres)
+ *             labels every row -1, one of affinity='precomputed' has no
+ *             predict.
  * PCA, IncrementalPCA, TruncatedSVD, FastICA (family "decomposition"):
  *   transform PCA: (x - mean_) @ components_.T, divided by
  *             sqrt(explained_variance_) when whiten (files of sklearn >=
@@ -81,6 +88,11 @@ typedef struct km_model {
     int f32;
     float *cf;          /* k * n: the centres as float32 */
     float *cnormf;      /* k: ||c_j||^2 summed in float32 */
+    /* MeanShift, AffinityPropagation: predict only (pairwise_distances_argmin,
+     * int64 labels); an AffinityPropagation that did not converge has no
+     * centres and labels every row -1; one of affinity='precomputed' has no
+     * predict. */
+    int argmin_only, no_predict;
 } km_model;
 
 /* One row of a float32 model: labels as lloyd's float32 gemm gives them;
@@ -120,22 +132,37 @@ static brine_status kmeans_load(brine_model *m, const bv *state, brine_error *er
     km_model *km = be_alloc(m, 1, sizeof *km);
     if (!km) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
     be_matrix c;
+    int ap = !strcmp(m->short_name, "AffinityPropagation");
+    km->argmin_only = ap || !strcmp(m->short_name, "MeanShift");
     brine_status st = be_read_n_features(m, state, &m->n_features_in, err);
-    if (!st) st = read_2d(m, state, "cluster_centers_", &c, err);
+    if (!st && ap) {
+        /* cluster_centers_ may be empty (no convergence) */
+        const bv *cv = bv_dict_get(state, "cluster_centers_");
+        if (is_none(cv)) return be_fail(err, m, "is not fitted (cluster_centers_ is %s)", cv ? "None" : "missing");
+        st = be_read_matrix(m, cv, "cluster_centers_", 2, &c, err);
+        if (!st && c.ndim != 2) return be_fail(err, m, "cluster_centers_ has %d dimensions, not 2", c.ndim);
+        if (!st && !c.cols) return be_fail(err, m, "cluster_centers_ has no columns");
+        km->no_predict = bv_is_str(bv_dict_get(state, "affinity"), "precomputed");
+    } else if (!st) {
+        st = read_2d(m, state, "cluster_centers_", &c, err);
+    }
     if (!st) st = be_check_width(m, (int64_t)c.cols, "cluster_centers_", err);
     if (st) return st;
     km->k = c.rows;
     km->n = c.cols;
     km->centers = c.v;
-    km->cnorm = be_alloc(m, km->k, sizeof *km->cnorm);
-    /* predict's labels 0 .. k-1, as sklearn's int32 array holds them */
+    km->cnorm = be_alloc(m, km->k + 1, sizeof *km->cnorm);
+    /* predict's labels 0 .. k-1, as sklearn's int32 array holds them
+     * (int64 for pairwise_distances_argmin; -1 alone without centres) */
     m->classes = be_alloc(m, 1, sizeof *m->classes);
     if (!km->cnorm || !m->classes) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
-    m->classes->labels = be_alloc(m, km->k, sizeof *m->classes->labels);
+    m->classes->labels = be_alloc(m, km->k + 1, sizeof *m->classes->labels);
     if (!m->classes->labels) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
-    m->classes->n = km->k;
+    m->classes->n = km->k ? km->k : 1;
     m->classes->dtype_kind = 'i';
-    m->classes->dtype_itemsize = 4;
+    m->classes->dtype_itemsize = km->argmin_only ? 8 : 4;
+    m->classes->labels[0].kind = BRINE_LABEL_INT;
+    m->classes->labels[0].i = -1;
     for (size_t j = 0; j < km->k; j++) {
         const double *cj = km->centers + j * km->n;
         km->cnorm[j] = dot(cj, cj, km->n);
@@ -143,7 +170,7 @@ static brine_status kmeans_load(brine_model *m, const bv *state, brine_error *er
         m->classes->labels[j].i = (int64_t)j;
     }
     const bv_array *ca = be_array(bv_dict_get(state, "cluster_centers_"));
-    km->f32 = ca && be_dtype_is(ca->dtype, 'f', 4);
+    km->f32 = !km->argmin_only && ca && be_dtype_is(ca->dtype, 'f', 4);
     if (km->f32) {
         km->cf = be_alloc(m, km->k * km->n, sizeof *km->cf);
         km->cnormf = be_alloc(m, km->k, sizeof *km->cnormf);
@@ -160,8 +187,8 @@ static brine_status kmeans_load(brine_model *m, const bv *state, brine_error *er
 
 static size_t kmeans_columns(const brine_model *m, brine_method method) {
     const km_model *km = m->impl;
-    if (method == BRINE_METHOD_PREDICT) return 1;
-    if (method == BRINE_METHOD_TRANSFORM) return km->k;
+    if (method == BRINE_METHOD_PREDICT) return km->no_predict ? BE_NO_METHOD : 1;
+    if (method == BRINE_METHOD_TRANSFORM && !km->argmin_only) return km->k;
     return BE_NO_METHOD;
 }
 
@@ -181,6 +208,10 @@ static brine_status kmeans_predict(const brine_model *m, brine_method method, co
     }
     for (size_t r = 0; r < in->n_rows; r++) {
         const double *x = in->xd + r * km->n;
+        if (method == BRINE_METHOD_PREDICT && !km->k) { /* AffinityPropagation without centres */
+            out->indices[r] = 0;
+            continue;
+        }
         if (method == BRINE_METHOD_PREDICT) {
             size_t label = 0;
             double best = 0.0;

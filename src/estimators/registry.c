@@ -24,10 +24,14 @@
 #define ENS(mod, cls, fam, clf) {mod, cls, &fam, clf, NULL}
 
 static const be_class classes[] = {
+    KMEANS("sklearn.cluster._affinity_propagation", "AffinityPropagation"),
     KMEANS("sklearn.cluster._kmeans", "KMeans"),
     KMEANS("sklearn.cluster._kmeans", "MiniBatchKMeans"),
+    KMEANS("sklearn.cluster._mean_shift", "MeanShift"),
+    KMEANS("sklearn.cluster.affinity_propagation_", "AffinityPropagation"),
     KMEANS("sklearn.cluster.k_means_", "KMeans"),
     KMEANS("sklearn.cluster.k_means_", "MiniBatchKMeans"),
+    KMEANS("sklearn.cluster.mean_shift_", "MeanShift"),
     {"sklearn.compose._column_transformer", "ColumnTransformer", &be_compose_family, 0, NULL},
     DECOMP("sklearn.decomposition._fastica", "FastICA"),
     DECOMP("sklearn.decomposition._incremental_pca", "IncrementalPCA"),

@@ -934,6 +934,8 @@ static void registry_has_the_new_rows(void) {
     static const char *const rows[][2] = {
         {"sklearn.cluster._kmeans", "KMeans"},
         {"sklearn.cluster.k_means_", "MiniBatchKMeans"},
+        {"sklearn.cluster._mean_shift", "MeanShift"},
+        {"sklearn.cluster.affinity_propagation_", "AffinityPropagation"},
         {"sklearn.decomposition._pca", "PCA"},
         {"sklearn.decomposition.truncated_svd", "TruncatedSVD"},
         {"sklearn.decomposition._incremental_pca", "IncrementalPCA"},

@@ -3,7 +3,8 @@
 
 Fits KMeans (lloyd, elkan, k-means++ and random init, 1 to 8 clusters; one
 on float32 rows, predicting float32 rows as sklearn does, in float32),
-MiniBatchKMeans, PCA (full, arpack, randomized solvers; whiten; n_components
+MiniBatchKMeans, MeanShift, AffinityPropagation (one without centres, as
+when it does not converge), PCA (full, arpack, randomized solvers; whiten; n_components
 an int, a fraction, 'mle'), IncrementalPCA, FastICA (unit-variance,
 arbitrary-variance, no whitening), TruncatedSVD (randomized, arpack), MLPClassifier
 (binary, multiclass, multilabel; int and string labels; every activation;
@@ -49,12 +50,13 @@ ALL_SOURCES = [("p2", "pickle", 2), ("p3", "pickle", 3), ("p4", "pickle", 4), ("
                ("zlib", "joblib", 3), ("gzip", "joblib", ("gzip", 3)), ("bz2", "joblib", ("bz2", 3)),
                ("xz", "joblib", ("xz", 3)), ("lzma", "joblib", ("lzma", 3)), ("lz4", "joblib", ("lz4", 3))]
 TOL = 1e-9
+CENTRES = ("KMeans", "MiniBatchKMeans", "MeanShift", "AffinityPropagation")  # nearest-centre labels
 
 
 def fit_models():
     import numpy as np
     from sklearn import datasets
-    from sklearn.cluster import KMeans, MiniBatchKMeans
+    from sklearn.cluster import AffinityPropagation, KMeans, MeanShift, MiniBatchKMeans
     from sklearn.decomposition import PCA, FastICA, IncrementalPCA, TruncatedSVD
     from sklearn.neural_network import MLPClassifier as MLPC, MLPRegressor as MLPR
     from sklearn.pipeline import make_pipeline
@@ -88,6 +90,13 @@ def fit_models():
     add("km_float32", KMeans(3, n_init=2, random_state=0), blobs[0].astype(np.float32))
     add("mbkm", MiniBatchKMeans(5, batch_size=32, n_init=3, random_state=0), blobs[0])
     add("mbkm_iris", MiniBatchKMeans(3, n_init=3, reassignment_ratio=0.05, random_state=0), iris[0])
+    add("meanshift", MeanShift(bandwidth=2.0), blobs[0])
+    add("meanshift_iris", MeanShift(), iris[0])
+    add("affprop", AffinityPropagation(random_state=0), blobs[0])
+    add("affprop_euclid", AffinityPropagation(damping=0.7, random_state=0), Xs[:60])
+    # no convergence: no centres, every row labelled -1
+    add("affprop_none", AffinityPropagation(random_state=0), blobs[0])
+    m[-1][1].cluster_centers_ = np.empty((0, 3))
     add("pca_full", PCA(3, svd_solver="full"), wine[0])
     add("pca_whiten", PCA(2, whiten=True), iris[0])
     add("pca_arpack", PCA(4, svd_solver="arpack", random_state=0), Xs)
@@ -129,7 +138,7 @@ def safe_rows(np, model, X):
     name = type(model).__name__
     if name == "Pipeline":  # the rows as the last step sees them
         return safe_rows(np, model.steps[-1][1], model[:-1].transform(X))
-    if name in ("KMeans", "MiniBatchKMeans"):
+    if name in CENTRES:
         c = model.cluster_centers_
         d = (c ** 2).sum(axis=1) - 2 * X @ c.T
         if d.shape[1] < 2:
@@ -328,8 +337,8 @@ def check_model(np, brine, args, summary, tmp, i, name, model, X, first):
     for label, meth, got, want in common.predict_in_every_format(
             brine, tmp, name, model, xpath, ref, sources, args.timeout, summary):
         checks += 1
-        exact = meth == "predict" and (last in ("KMeans", "MiniBatchKMeans", "MLPClassifier"))
-        if exact and last in ("KMeans", "MiniBatchKMeans") and got.dtype != want.dtype:
+        exact = meth == "predict" and (last in CENTRES + ("MLPClassifier",))
+        if exact and last in CENTRES and got.dtype != want.dtype:
             summary.fail(label, "  labels dtype %s, sklearn %s" % (got.dtype, want.dtype))
             continue
         # float32 rows: sklearn's float32 arithmetic (brine's sums may round
