@@ -34,6 +34,7 @@
  * inside converts them to float32 as sklearn does. */
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ enum { META_MAX_DEPTH = 8 };
 
 typedef struct ovr_model {
     size_t n;          /* estimators */
+    brine_model **est; /* n: estimators_ in order (one model per distinct object) */
     int score;         /* BRINE_METHOD_* giving each estimator's score */
     double threshold;  /* two classes: the score above which the positive class wins */
 } ovr_model;
@@ -59,6 +61,40 @@ static brine_status load_sub(brine_model *m, const bv *v, const char *field, bri
     if (st) return bi_fail(err, st, -1, "%s: %s: %s", m->short_name, field, sub.message);
     m->subs[m->n_subs++] = *out;
     return BRINE_OK;
+}
+
+/* Models of the estimators_ list items: an object listed more than once
+ * (a pickle memo reference) is loaded once, so a hostile list of one big
+ * estimator repeated cannot multiply memory.  Open addressing on the node
+ * address; the table is freed after loading. */
+typedef struct member_table {
+    const bv **keys;
+    brine_model **vals;
+    size_t cap;
+} member_table;
+
+static brine_status load_members(brine_model *m, const bv *list, brine_model **est, brine_error *err) {
+    size_t n = list->u.seq.n, cap = 16;
+    while (cap < 2 * n) cap *= 2;
+    member_table t = {calloc(cap, sizeof *t.keys), calloc(cap, sizeof *t.vals), cap};
+    brine_status st = t.keys && t.vals ? BRINE_OK : bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    for (size_t i = 0; i < n && !st; i++) {
+        const bv *v = list->u.seq.items[i];
+        size_t h = ((uintptr_t)v >> 4) * 0x9E3779B97F4A7C15ull & (cap - 1);
+        while (t.keys[h] && t.keys[h] != v) h = (h + 1) & (cap - 1);
+        if (t.keys[h]) {
+            est[i] = t.vals[h];
+            continue;
+        }
+        char field[48];
+        snprintf(field, sizeof field, "estimators_[%zu]", i);
+        st = load_sub(m, v, field, &est[i], err);
+        t.keys[h] = v;
+        t.vals[h] = est[i];
+    }
+    free(t.keys);
+    free(t.vals);
+    return st;
 }
 
 /* A copy of m's class row whose classifier flag is the inner model's. */
@@ -173,14 +209,15 @@ static brine_status ovr_load(brine_model *m, const bv *state, brine_error *err) 
     if (n != (nc == 2 ? 1 : nc))
         return be_fail(err, m, "estimators_ has %zu estimators for %zu classes (expected %zu)", n, nc, nc == 2 ? 1 : nc);
     ovr_model *o = be_alloc(m, 1, sizeof *o);
-    if (!o || !(m->subs = be_alloc(m, n, sizeof *m->subs))) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    if (!o || !(m->subs = be_alloc(m, n, sizeof *m->subs)) || !(o->est = be_alloc(m, n, sizeof *o->est)))
+        return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
     o->n = n;
     if ((st = be_read_n_features(m, state, &m->n_features_in, err))) return st;
+    if ((st = load_members(m, ev, o->est, err))) return st;
     for (size_t i = 0; i < n; i++) {
         char field[48];
         snprintf(field, sizeof field, "estimators_[%zu]", i);
-        brine_model *e;
-        if ((st = load_sub(m, ev->u.seq.items[i], field, &e, err))) return st;
+        brine_model *e = o->est[i];
         if ((st = be_check_width(m, e->n_features_in, field, err))) return st;
         if (e->n_outputs != 1) return be_fail(err, m, "%s has %zu outputs", field, e->n_outputs);
         /* _predict_binary: a regressor's predict, else decision_function,
@@ -201,8 +238,8 @@ static brine_status ovr_load(brine_model *m, const bv *state, brine_error *err) 
     }
     o->threshold = o->score == BRINE_METHOD_DECISION_FUNCTION ? 0.0 : 0.5;
     if (!m->feature_names) {
-        m->feature_names = m->subs[0]->feature_names;
-        m->n_feature_names = m->subs[0]->n_feature_names;
+        m->feature_names = o->est[0]->feature_names;
+        m->n_feature_names = o->est[0]->n_feature_names;
     }
     if ((st = be_read_feature_names(m, state, err))) return st;
     m->n_estimators = n;
@@ -213,7 +250,7 @@ static brine_status ovr_load(brine_model *m, const bv *state, brine_error *err) 
 static int all_have(const brine_model *m, brine_method method, size_t cols) {
     const ovr_model *o = m->impl;
     for (size_t i = 0; i < o->n; i++)
-        if (be_output_columns(m->subs[i], method) != cols) return 0;
+        if (be_output_columns(o->est[i], method) != cols) return 0;
     return 1;
 }
 
@@ -238,7 +275,7 @@ static brine_status gather(const brine_model *m, brine_method method, size_t col
     const ovr_model *o = m->impl;
     for (size_t i = 0; i < o->n; i++) {
         brine_prediction *p = NULL;
-        brine_status st = run_sub(m->subs[i], method, in, &p, err);
+        brine_status st = run_sub(o->est[i], method, in, &p, err);
         if (st) return st;
         if (!p->values && !p->indices) {
             brine_prediction_free(p);
@@ -300,6 +337,7 @@ const be_family be_ovr_family = {"ovr", ovr_load, ovr_predict, NULL, ovr_columns
 
 typedef struct ovo_model {
     size_t n;          /* estimators: n_classes (n_classes - 1) / 2 */
+    brine_model **est; /* n: estimators_ in order (one model per distinct object) */
     int score;         /* as OneVsRestClassifier's */
     double threshold;
 } ovo_model;
@@ -324,14 +362,15 @@ static brine_status ovo_load(brine_model *m, const bv *state, brine_error *err) 
     if (n != nc * (nc - 1) / 2)
         return be_fail(err, m, "estimators_ has %zu estimators for %zu classes (expected %zu)", n, nc, nc * (nc - 1) / 2);
     ovo_model *o = be_alloc(m, 1, sizeof *o);
-    if (!o || !(m->subs = be_alloc(m, n, sizeof *m->subs))) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    if (!o || !(m->subs = be_alloc(m, n, sizeof *m->subs)) || !(o->est = be_alloc(m, n, sizeof *o->est)))
+        return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
     o->n = n;
     if ((st = be_read_n_features(m, state, &m->n_features_in, err))) return st;
+    if ((st = load_members(m, ev, o->est, err))) return st;
     for (size_t i = 0; i < n; i++) {
         char field[48];
         snprintf(field, sizeof field, "estimators_[%zu]", i);
-        brine_model *e;
-        if ((st = load_sub(m, ev->u.seq.items[i], field, &e, err))) return st;
+        brine_model *e = o->est[i];
         if ((st = be_check_width(m, e->n_features_in, field, err))) return st;
         if (!e->cls->classifier || e->n_outputs != 1 || e->classes->n != 2)
             return be_fail_status(err, BRINE_E_UNSUPPORTED, m, "%s is not a binary classifier", field);
@@ -353,8 +392,8 @@ static brine_status ovo_load(brine_model *m, const bv *state, brine_error *err) 
     }
     o->threshold = o->score == BRINE_METHOD_DECISION_FUNCTION ? 0.0 : 0.5;
     if (!m->feature_names) {
-        m->feature_names = m->subs[0]->feature_names;
-        m->n_feature_names = m->subs[0]->n_feature_names;
+        m->feature_names = o->est[0]->feature_names;
+        m->n_feature_names = o->est[0]->n_feature_names;
     }
     if ((st = be_read_feature_names(m, state, err))) return st;
     m->n_estimators = n;
@@ -379,12 +418,12 @@ static brine_status ovo_predict(const brine_model *m, brine_method method, const
     brine_status st = BRINE_OK;
     for (size_t e = 0; e < o->n && !st; e++) {
         brine_prediction *p = NULL;
-        st = run_sub(m->subs[e], BRINE_METHOD_PREDICT, in, &p, err);
+        st = run_sub(o->est[e], BRINE_METHOD_PREDICT, in, &p, err);
         if (!st && !p->indices) st = be_fail_status(err, BRINE_E_ARGUMENT, m, "estimators_[%zu] gives no labels", e);
         for (size_t r = 0; !st && r < n; r++) pred[e * n + r] = (double)p->indices[r]; /* classes_ are [0, 1] */
         brine_prediction_free(p);
         p = NULL;
-        if (!st) st = run_sub(m->subs[e], (brine_method)o->score, in, &p, err);
+        if (!st) st = run_sub(o->est[e], (brine_method)o->score, in, &p, err);
         if (!st && !p->values) st = be_fail_status(err, BRINE_E_ARGUMENT, m, "estimators_[%zu] gives no scores", e);
         for (size_t r = 0; !st && r < n; r++) conf[e * n + r] = p->values[r * p->n_columns + p->n_columns - 1];
         brine_prediction_free(p);
