@@ -24,7 +24,7 @@ other container (pickle protocols 2, 3, 5, joblib zlib/gzip/bz2/xz/lz4);
 every other model is written back by `brine convert` (pickle protocols 2
 and 5, joblib zlib and lz4 in turn) and must reload in this sklearn with
 equal outputs.  A method sklearn lacks (every third model), precomputed
-kernels, refit=False searches and multilabel
+and callable kernels (the function's global is named), refit=False searches and multilabel
 OneVsRestClassifier are refused (exit 2).  The brine calls run on a few
 threads, so that the ASan build stays within check.sh's budget.  The wild SVC files of
 tests/wild_expectations.tsv that predict are compared with numpy on their
@@ -156,6 +156,7 @@ def refused_models():
     import numpy as np
     from sklearn import datasets, svm
     from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics.pairwise import rbf_kernel
     from sklearn.model_selection import GridSearchCV
     from sklearn.multiclass import OneVsRestClassifier
     X, y = datasets.load_iris(return_X_y=True)
@@ -163,6 +164,7 @@ def refused_models():
     Y = np.c_[y == 0, y == 1, y != 1].astype(int)
     return [
         ("precomputed", svm.SVC(kernel="precomputed").fit(K, y), K[:5], "kernel='precomputed'"),
+        ("callable", svm.SVC(kernel=rbf_kernel).fit(X, y), X[:5], "sklearn.metrics.pairwise.rbf_kernel"),
         ("norefit", GridSearchCV(svm.SVC(), {"C": [1.0, 2.0]}, cv=3, refit=False).fit(X, y), X[:5], "refit=False"),
         ("multilabel", OneVsRestClassifier(LogisticRegression()).fit(X, Y), X[:5], "multilabel"),
     ]
