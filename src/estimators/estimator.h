@@ -368,12 +368,15 @@ brine_status be_read_labels(brine_model *m, const bv *v, const char *field, be_c
 /* Output columns of method, or BE_NO_METHOD (model.c). */
 size_t be_output_columns(const brine_model *m, brine_method method);
 /* Loads the estimator object root as a model of its own at pipeline
- * nesting depth (model.c). */
+ * nesting depth (model.c); deeper than BE_MAX_NESTING is BRINE_E_LIMIT. */
+enum { BE_MAX_NESTING = 32 };
 brine_status be_model_from_value(brine_model **out, const bv *root, int depth, brine_error *err);
 
 extern const be_family be_linear_family;
 extern const be_family be_preprocess_family;
 extern const be_family be_pipeline_family;
+/* TransformedTargetRegressor (target.c). */
+extern const be_family be_target_family;
 
 /* ------------------------------------------------- layouts (layout.c) */
 

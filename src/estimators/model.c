@@ -498,6 +498,11 @@ static brine_status keep_original(brine_model *m, const bv *root, brine_error *e
 }
 
 brine_status be_model_from_value(brine_model **out, const bv *root, int depth, brine_error *err) {
+    /* Meta-estimators load their parts through here: a file whose parts
+     * contain themselves (a cycle) or nest without end stops at the bound. */
+    if (depth > BE_MAX_NESTING)
+        return bi_fail(err, BRINE_E_LIMIT, -1, "estimators nest more than %d deep (or contain themselves)",
+                       BE_MAX_NESTING);
     if (!root || root->kind != BRINE_OBJECT)
         return bi_fail(err, BRINE_E_UNSUPPORTED, -1, "the file holds a %s, not a fitted estimator",
                        root ? brine_kind_name((brine_kind)root->kind) : "nothing");

@@ -33,6 +33,7 @@ static const be_class classes[] = {
     KMEANS("sklearn.cluster.k_means_", "MiniBatchKMeans"),
     KMEANS("sklearn.cluster.mean_shift_", "MeanShift"),
     {"sklearn.compose._column_transformer", "ColumnTransformer", &be_compose_family, 0, NULL},
+    {"sklearn.compose._target", "TransformedTargetRegressor", &be_target_family, 0, NULL},
     DECOMP("sklearn.decomposition._fastica", "FastICA"),
     DECOMP("sklearn.decomposition._incremental_pca", "IncrementalPCA"),
     DECOMP("sklearn.decomposition._pca", "PCA"),

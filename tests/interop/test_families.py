@@ -172,6 +172,8 @@ def cases():
     unsup("StandardScaler", pp.StandardScaler())
     unsup("TfidfTransformer", fe.text.TfidfTransformer(), counts)
     unsup("TfidfVectorizer", fe.text.TfidfVectorizer(), DOCS, "docs")
+    reg("TransformedTargetRegressor", compose.TransformedTargetRegressor(lm.Ridge(), func=np.log, inverse_func=np.exp),
+        Xd, yd)
     unsup("TruncatedSVD", decomposition.TruncatedSVD(2, random_state=0))
     clf("VotingClassifier", en.VotingClassifier([("lr", lr()), ("dt", dt())], voting="soft"))
     reg("VotingRegressor", en.VotingRegressor([("r", lm.Ridge()), ("t", tree.DecisionTreeRegressor(max_depth=3))]))
