@@ -25,6 +25,9 @@
  *             AffinityPropagation that did not converge (no centres)
  *             labels every row -1, one of affinity='precomputed' has no
  *             predict.
+ * Birch (family "kmeans"): predict subcluster_labels_[argmin] of the same
+ *             distances to subcluster_centers_ (pairwise_distances_argmin),
+ *             transform euclidean_distances to subcluster_centers_.
  * PCA, IncrementalPCA, TruncatedSVD, FastICA (family "decomposition"):
  *   transform PCA: (x - mean_) @ components_.T, divided by
  *             sqrt(explained_variance_) when whiten (files of sklearn >=
@@ -93,6 +96,7 @@ typedef struct km_model {
      * centres and labels every row -1; one of affinity='precomputed' has no
      * predict. */
     int argmin_only, no_predict;
+    int birch;          /* Birch: subcluster_centers_, labels subcluster_labels_[argmin] */
 } km_model;
 
 /* One row of a float32 model: labels as lloyd's float32 gemm gives them;
@@ -134,6 +138,8 @@ static brine_status kmeans_load(brine_model *m, const bv *state, brine_error *er
     be_matrix c;
     int ap = !strcmp(m->short_name, "AffinityPropagation");
     km->argmin_only = ap || !strcmp(m->short_name, "MeanShift");
+    km->birch = !strcmp(m->short_name, "Birch");
+    const char *centres = km->birch ? "subcluster_centers_" : "cluster_centers_";
     brine_status st = be_read_n_features(m, state, &m->n_features_in, err);
     if (!st && ap) {
         /* cluster_centers_ may be empty (no convergence) */
@@ -144,9 +150,9 @@ static brine_status kmeans_load(brine_model *m, const bv *state, brine_error *er
         if (!st && !c.cols) return be_fail(err, m, "cluster_centers_ has no columns");
         km->no_predict = bv_is_str(bv_dict_get(state, "affinity"), "precomputed");
     } else if (!st) {
-        st = read_2d(m, state, "cluster_centers_", &c, err);
+        st = read_2d(m, state, centres, &c, err);
     }
-    if (!st) st = be_check_width(m, (int64_t)c.cols, "cluster_centers_", err);
+    if (!st) st = be_check_width(m, (int64_t)c.cols, centres, err);
     if (st) return st;
     km->k = c.rows;
     km->n = c.cols;
@@ -169,8 +175,17 @@ static brine_status kmeans_load(brine_model *m, const bv *state, brine_error *er
         m->classes->labels[j].kind = BRINE_LABEL_INT;
         m->classes->labels[j].i = (int64_t)j;
     }
+    if (km->birch) {
+        /* predict gives subcluster_labels_[argmin]: one label per centre */
+        const bv *lv = bv_dict_get(state, "subcluster_labels_");
+        if (is_none(lv)) return be_fail(err, m, "subcluster_labels_ is %s", lv ? "None" : "missing");
+        if ((st = be_read_labels(m, lv, "subcluster_labels_", m->classes, err))) return st;
+        if (m->classes->n != km->k)
+            return be_fail(err, m, "subcluster_labels_ has %zu labels but subcluster_centers_ has %zu rows",
+                           m->classes->n, km->k);
+    }
     const bv_array *ca = be_array(bv_dict_get(state, "cluster_centers_"));
-    km->f32 = !km->argmin_only && ca && be_dtype_is(ca->dtype, 'f', 4);
+    km->f32 = !km->argmin_only && !km->birch && ca && be_dtype_is(ca->dtype, 'f', 4);
     if (km->f32) {
         km->cf = be_alloc(m, km->k * km->n, sizeof *km->cf);
         km->cnormf = be_alloc(m, km->k, sizeof *km->cnormf);

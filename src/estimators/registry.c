@@ -25,10 +25,12 @@
 
 static const be_class classes[] = {
     KMEANS("sklearn.cluster._affinity_propagation", "AffinityPropagation"),
+    KMEANS("sklearn.cluster._birch", "Birch"),
     KMEANS("sklearn.cluster._kmeans", "KMeans"),
     KMEANS("sklearn.cluster._kmeans", "MiniBatchKMeans"),
     KMEANS("sklearn.cluster._mean_shift", "MeanShift"),
     KMEANS("sklearn.cluster.affinity_propagation_", "AffinityPropagation"),
+    KMEANS("sklearn.cluster.birch", "Birch"),
     KMEANS("sklearn.cluster.k_means_", "KMeans"),
     KMEANS("sklearn.cluster.k_means_", "MiniBatchKMeans"),
     KMEANS("sklearn.cluster.mean_shift_", "MeanShift"),

@@ -935,6 +935,7 @@ static void registry_has_the_new_rows(void) {
         {"sklearn.cluster._kmeans", "KMeans"},
         {"sklearn.cluster.k_means_", "MiniBatchKMeans"},
         {"sklearn.cluster._mean_shift", "MeanShift"},
+        {"sklearn.cluster.birch", "Birch"},
         {"sklearn.cluster.affinity_propagation_", "AffinityPropagation"},
         {"sklearn.decomposition._pca", "PCA"},
         {"sklearn.decomposition.truncated_svd", "TruncatedSVD"},

@@ -4,7 +4,8 @@
 Fits KMeans (lloyd, elkan, k-means++ and random init, 1 to 8 clusters; one
 on float32 rows, predicting float32 rows as sklearn does, in float32),
 MiniBatchKMeans, MeanShift, AffinityPropagation (one without centres, as
-when it does not converge), PCA (full, arpack, randomized solvers; whiten; n_components
+when it does not converge), Birch (agglomerative, none and KMeans global
+clustering), PCA (full, arpack, randomized solvers; whiten; n_components
 an int, a fraction, 'mle'), IncrementalPCA, FastICA (unit-variance,
 arbitrary-variance, no whitening), TruncatedSVD (randomized, arpack), MLPClassifier
 (binary, multiclass, multilabel; int and string labels; every activation;
@@ -50,13 +51,13 @@ ALL_SOURCES = [("p2", "pickle", 2), ("p3", "pickle", 3), ("p4", "pickle", 4), ("
                ("zlib", "joblib", 3), ("gzip", "joblib", ("gzip", 3)), ("bz2", "joblib", ("bz2", 3)),
                ("xz", "joblib", ("xz", 3)), ("lzma", "joblib", ("lzma", 3)), ("lz4", "joblib", ("lz4", 3))]
 TOL = 1e-9
-CENTRES = ("KMeans", "MiniBatchKMeans", "MeanShift", "AffinityPropagation")  # nearest-centre labels
+CENTRES = ("KMeans", "MiniBatchKMeans", "MeanShift", "AffinityPropagation", "Birch")  # nearest-centre labels
 
 
 def fit_models():
     import numpy as np
     from sklearn import datasets
-    from sklearn.cluster import AffinityPropagation, KMeans, MeanShift, MiniBatchKMeans
+    from sklearn.cluster import AffinityPropagation, Birch, KMeans, MeanShift, MiniBatchKMeans
     from sklearn.decomposition import PCA, FastICA, IncrementalPCA, TruncatedSVD
     from sklearn.neural_network import MLPClassifier as MLPC, MLPRegressor as MLPR
     from sklearn.pipeline import make_pipeline
@@ -78,9 +79,10 @@ def fit_models():
     diab_y = (diab[0], diab[1] / 100.0)
     m = []
 
-    def add(name, est, X, y=None):
+    def add(name, est, X, y=None, jitter=0.0):
         est = est.fit(X, y) if y is not None else est.fit(X)
-        m.append((name, est, np.ascontiguousarray(X[:40], dtype=np.float32 if X.dtype == np.float32 else np.float64)))
+        T = X[:40] + (rng.normal(size=X[:40].shape) * jitter if jitter else 0)
+        m.append((name, est, np.ascontiguousarray(T, dtype=np.float32 if X.dtype == np.float32 else np.float64)))
 
     add("km_lloyd", KMeans(4, n_init=3, random_state=0), blobs[0])
     add("km_elkan", KMeans(3, algorithm="elkan", n_init=2, random_state=1), iris[0])
@@ -97,6 +99,12 @@ def fit_models():
     # no convergence: no centres, every row labelled -1
     add("affprop_none", AffinityPropagation(random_state=0), blobs[0])
     m[-1][1].cluster_centers_ = np.empty((0, 3))
+    # Birch's subcluster centres include training rows themselves, whose
+    # distance 0 comes out of ||x||^2 - 2 x.c + ||c||^2 as rounding noise
+    # (its square root ~1e-7 either way): test rows are moved off them
+    add("birch", Birch(n_clusters=4), blobs[0], jitter=0.05)
+    add("birch_none", Birch(n_clusters=None, threshold=0.8), iris[0], jitter=0.05)
+    add("birch_kmeans", Birch(n_clusters=KMeans(3, n_init=2, random_state=0), threshold=1.0), Xs_s, jitter=0.05)
     add("pca_full", PCA(3, svd_solver="full"), wine[0])
     add("pca_whiten", PCA(2, whiten=True), iris[0])
     add("pca_arpack", PCA(4, svd_solver="arpack", random_state=0), Xs)
@@ -139,7 +147,7 @@ def safe_rows(np, model, X):
     if name == "Pipeline":  # the rows as the last step sees them
         return safe_rows(np, model.steps[-1][1], model[:-1].transform(X))
     if name in CENTRES:
-        c = model.cluster_centers_
+        c = model.subcluster_centers_ if name == "Birch" else model.cluster_centers_
         d = (c ** 2).sum(axis=1) - 2 * X @ c.T
         if d.shape[1] < 2:
             return np.ones(len(X), dtype=bool)
