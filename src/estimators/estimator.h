@@ -532,7 +532,7 @@ extern const be_family be_svm_family;
 extern const be_family be_search_family;
 /* OneVsRestClassifier (binary and multiclass targets). */
 extern const be_family be_ovr_family;
-/* SelectKBest: transform keeps the k best scores_' columns (search.c). */
+/* SelectKBest, VarianceThreshold: transform keeps the selected columns (search.c). */
 extern const be_family be_select_family;
 /* OneVsOneClassifier (search.c). */
 extern const be_family be_ovo_family;

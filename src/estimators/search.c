@@ -28,7 +28,9 @@
  *    of the k best scores_ in their order, as sklearn 1.2.1's
  *    _get_support_mask: NaN scores count as the lowest float, a stable
  *    ascending argsort keeps its last k (among equal scores the later
- *    columns win); k='all' keeps every column.
+ *    columns win); k='all' keeps every column.  VarianceThreshold keeps
+ *    the columns whose variances_ exceed threshold, NaN and infinity let
+ *    through (its allow_nan tag).
  * Rows reach the inner models as the caller gave them (float64, and text
  * cells for models that read text, through be_predict_input); a tree
  * inside converts them to float32 as sklearn does. */
@@ -459,6 +461,7 @@ const be_family be_ovo_family = {"ovo", ovo_load, ovo_predict, NULL, ovo_columns
 typedef struct select_model {
     size_t n_in, n_out;
     size_t *cols; /* n_out kept columns, increasing */
+    int any_value; /* VarianceThreshold: NaN and infinity pass (allow_nan) */
 } select_model;
 
 typedef struct score_ix {
@@ -473,7 +476,34 @@ static int by_score(const void *a, const void *b) {
     return x->ix < y->ix ? -1 : x->ix > y->ix;
 }
 
+/* VarianceThreshold: the columns whose variances_ exceed threshold. */
+static brine_status variance_load(brine_model *m, const bv *state, brine_error *err) {
+    const bv *vv = bv_dict_get(state, "variances_");
+    if (is_none(vv)) return be_fail(err, m, "is not fitted (variances_ is %s)", vv ? "None" : "missing");
+    be_matrix va;
+    brine_status st = be_read_matrix(m, vv, "variances_", 1, &va, err);
+    if (st) return st;
+    if (va.ndim != 1 || va.cols == 0) return be_fail(err, m, "variances_ is not a non-empty 1-D array");
+    double threshold;
+    if (!be_get_double(bv_dict_get(state, "threshold"), &threshold)) return be_fail(err, m, "threshold is not a number");
+    select_model *s = be_alloc(m, 1, sizeof *s);
+    if (!s || !(s->cols = be_alloc(m, va.cols, sizeof *s->cols))) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    s->n_in = va.cols;
+    s->any_value = 1;
+    m->allow_nan = 1; /* NaN input passes, as sklearn's allow_nan tag lets it */
+    if ((st = be_read_n_features(m, state, &m->n_features_in, err))) return st;
+    if ((st = be_check_width(m, (int64_t)s->n_in, "variances_", err))) return st;
+    for (size_t j = 0; j < s->n_in; j++)
+        if (va.v[j] > threshold) s->cols[s->n_out++] = j;
+    m->n_outputs = 1;
+    m->n_estimators = 1;
+    m->impl = s;
+    if ((st = be_read_feature_names(m, state, err))) return st;
+    return be_keep_params(m, state, err);
+}
+
 static brine_status select_load(brine_model *m, const bv *state, brine_error *err) {
+    if (!strcmp(m->short_name, "VarianceThreshold")) return variance_load(m, state, err);
     const bv *sv = bv_dict_get(state, "scores_");
     if (is_none(sv)) return be_fail(err, m, "is not fitted (scores_ is %s)", sv ? "None" : "missing");
     be_matrix sc;
@@ -528,7 +558,7 @@ static size_t select_columns(const brine_model *m, brine_method method) {
 static brine_status select_predict(const brine_model *m, brine_method method, const be_input *in,
                                    brine_prediction *out, brine_error *err) {
     const select_model *s = m->impl;
-    brine_status st = be_check_rows(m, in->xd, in->n_rows * in->n_cols, in->n_cols, 0, err);
+    brine_status st = s->any_value ? BRINE_OK : be_check_rows(m, in->xd, in->n_rows * in->n_cols, in->n_cols, 0, err);
     if (st) return st;
     for (size_t r = 0; r < in->n_rows; r++)
         for (size_t j = 0; j < s->n_out; j++) out->values[r * s->n_out + j] = in->xd[r * in->n_cols + s->cols[j]];

@@ -175,6 +175,8 @@ def cases():
     reg("TransformedTargetRegressor", compose.TransformedTargetRegressor(lm.Ridge(), func=np.log, inverse_func=np.exp),
         Xd, yd)
     unsup("TruncatedSVD", decomposition.TruncatedSVD(2, random_state=0))
+    from sklearn.feature_selection import VarianceThreshold
+    unsup("VarianceThreshold", VarianceThreshold(threshold=0.2))
     clf("VotingClassifier", en.VotingClassifier([("lr", lr()), ("dt", dt())], voting="soft"))
     reg("VotingRegressor", en.VotingRegressor([("r", lm.Ridge()), ("t", tree.DecisionTreeRegressor(max_depth=3))]))
     c["CountVectorizer"][0].fit(DOCS, ydocs)
