@@ -82,6 +82,37 @@ static int is_none(const bv *v) { return !v || v->kind == BRINE_NONE; }
 static int is_seq(const bv *v) { return v && (v->kind == BRINE_LIST || v->kind == BRINE_TUPLE); }
 static brine_status nomem(brine_error *err) { return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory"); }
 
+/* Graph node -> what was loaded from it, so that a file listing one tree or
+ * one feature array many times costs its memory once. */
+typedef struct ptr_cache {
+    const bv **keys;
+    void **vals;
+    size_t *lens;
+    size_t cap;
+} ptr_cache;
+
+static int cache_init(ptr_cache *pc, size_t n) {
+    pc->cap = 16;
+    while (pc->cap < 2 * n) pc->cap *= 2;
+    pc->keys = calloc(pc->cap, sizeof *pc->keys);
+    pc->vals = calloc(pc->cap, sizeof *pc->vals);
+    pc->lens = calloc(pc->cap, sizeof *pc->lens);
+    return pc->keys && pc->vals && pc->lens;
+}
+
+static void cache_free(ptr_cache *pc) {
+    free(pc->keys);
+    free(pc->vals);
+    free(pc->lens);
+}
+
+/* The slot of key: keys[slot] == key when it was stored, NULL when free. */
+static size_t cache_slot(const ptr_cache *pc, const bv *key) {
+    size_t j = ((uintptr_t)key >> 4) * 0x9e3779b97f4a7c15ull & (pc->cap - 1);
+    while (pc->keys[j] && pc->keys[j] != key) j = (j + 1) & (pc->cap - 1);
+    return j;
+}
+
 /* The items of a list, tuple or object array; NULL otherwise. */
 static bv *const *seq_items(const bv *v, size_t *n) {
     if (is_seq(v)) {
@@ -277,7 +308,13 @@ static brine_status read_vector(brine_model *m, const bv *v, const char *field, 
 
 /* One integer array (a member's feature subset) with every index below width. */
 static brine_status read_features(brine_model *m, const bv *v, size_t i, int64_t width, const int64_t **out, size_t *n,
-                                  brine_error *err) {
+                                  ptr_cache *pc, brine_error *err) {
+    size_t slot = v ? cache_slot(pc, v) : 0;
+    if (v && pc->keys[slot]) {
+        *out = pc->vals[slot];
+        *n = pc->lens[slot];
+        return BRINE_OK;
+    }
     const bv_array *a = be_array(v);
     size_t cnt = 0;
     bv *const *items = a ? NULL : (is_seq(v) ? v->u.seq.items : NULL);
@@ -300,6 +337,9 @@ static brine_status read_features(brine_model *m, const bv *v, size_t i, int64_t
     }
     *out = f;
     *n = cnt;
+    pc->keys[slot] = v;
+    pc->vals[slot] = f;
+    pc->lens[slot] = cnt;
     return BRINE_OK;
 }
 
@@ -438,6 +478,60 @@ static brine_status iso_paths(brine_model *m, iso_tree *it, size_t i, brine_erro
     return BRINE_OK;
 }
 
+/* One member of an IsolationForest: its tree (shared when listed before),
+ * its columns and the per-node path lengths. */
+static brine_status iso_member(brine_model *m, ens_model *e, const bv *est, const bv *feat, size_t i, int64_t maxf,
+                               ptr_cache *fc, ptr_cache *tc, brine_error *err) {
+    brine_status st;
+    const char *name = NULL;
+    const char *module = est && est->kind == BRINE_OBJECT ? brine_value_global(est, &name) : NULL;
+    const be_class *c = be_class_find(module, name);
+    if (!c || c->family != &be_tree_family || c->classifier)
+        return be_fail(err, m, "estimators_[%zu] is not an ExtraTreeRegressor", i);
+    const bv *es = est->u.obj.state;
+    if (!es || es->kind != BRINE_DICT) return be_fail(err, m, "estimators_[%zu] has no state dict", i);
+    if (m->n_features_in < 1) {
+        int64_t w = -1;
+        if ((st = be_read_n_features(m, es, &w, err))) return st;
+        if (w < 1) return be_fail(err, m, "n_features_in_ is missing");
+        m->n_features_in = w;
+    }
+    const int64_t *f = NULL;
+    size_t fn = 0;
+    if ((st = read_features(m, feat, i, m->n_features_in, &f, &fn, fc, err))) return st;
+    iso_tree *it = &e->trees[i];
+    /* sklearn indexes columns only when _max_features differs from the
+     * input width, and then passes X[:, features]; without
+     * _max_features, the subset's own length tells. */
+    if (maxf >= 0 ? maxf != m->n_features_in : (int64_t)fn != m->n_features_in) {
+        it->features = f;
+        it->n_features = fn;
+    }
+    char field[48];
+    snprintf(field, sizeof field, "estimators_[%zu].tree_", i);
+    be_tree_spec spec = {0, 1, NULL, it->features ? (int64_t)fn : m->n_features_in, be_tree_fractions_by_version(m),
+                         field};
+    const bv *tv = bv_dict_get(es, "tree_");
+    size_t slot = tv ? cache_slot(tc, tv) : 0;
+    if (tv && tc->keys[slot]) { /* the same Tree again: its nodes and paths are shared */
+        const iso_tree *prev = tc->vals[slot];
+        if (prev->tree->n_features != spec.n_features)
+            return be_fail(err, m, "%s is shared with a member that reads %lld features, not %lld", field,
+                           (long long)prev->tree->n_features, (long long)spec.n_features);
+        it->tree = prev->tree;
+        it->path = prev->path;
+        return BRINE_OK;
+    }
+    if ((st = be_tree_load(m, tv, &spec, &it->tree, err))) return st;
+    if (it->tree->n_outputs != 1) return be_fail(err, m, "%s has %zu outputs", field, it->tree->n_outputs);
+    if ((st = iso_paths(m, it, i, err))) return st;
+    if (tv) {
+        tc->keys[slot] = tv;
+        tc->vals[slot] = it;
+    }
+    return BRINE_OK;
+}
+
 static brine_status iso_load(brine_model *m, const bv *state, brine_error *err) {
     ens_model *e;
     brine_status st = ens_alloc(m, &e, K_IFOREST, err);
@@ -458,41 +552,12 @@ static brine_status iso_load(brine_model *m, const bv *state, brine_error *err) 
     if (!be_get_double(bv_dict_get(state, "offset_"), &e->offset)) return be_fail(err, m, "offset_ is not a number");
     e->trees = be_alloc(m, n, sizeof *e->trees);
     if (!e->trees) return nomem(err);
-    /* The first member fixes the width when the file does not say it. */
-    for (size_t i = 0; i < n; i++) {
-        const bv *est = items[i];
-        const char *name = NULL;
-        const char *module = est && est->kind == BRINE_OBJECT ? brine_value_global(est, &name) : NULL;
-        const be_class *c = be_class_find(module, name);
-        if (!c || c->family != &be_tree_family || c->classifier)
-            return be_fail(err, m, "estimators_[%zu] is not an ExtraTreeRegressor", i);
-        const bv *es = est->u.obj.state;
-        if (!es || es->kind != BRINE_DICT) return be_fail(err, m, "estimators_[%zu] has no state dict", i);
-        if (m->n_features_in < 1) {
-            int64_t w = -1;
-            if ((st = be_read_n_features(m, es, &w, err))) return st;
-            if (w < 1) return be_fail(err, m, "n_features_in_ is missing");
-            m->n_features_in = w;
-        }
-        const int64_t *f = NULL;
-        size_t fn = 0;
-        if ((st = read_features(m, feats[i], i, m->n_features_in, &f, &fn, err))) return st;
-        iso_tree *it = &e->trees[i];
-        /* sklearn indexes columns only when _max_features differs from the
-         * input width, and then passes X[:, features]; without
-         * _max_features, the subset's own length tells. */
-        if (maxf >= 0 ? maxf != m->n_features_in : (int64_t)fn != m->n_features_in) {
-            it->features = f;
-            it->n_features = fn;
-        }
-        char field[48];
-        snprintf(field, sizeof field, "estimators_[%zu].tree_", i);
-        be_tree_spec spec = {0, 1, NULL, it->features ? (int64_t)fn : m->n_features_in, be_tree_fractions_by_version(m),
-                             field};
-        if ((st = be_tree_load(m, bv_dict_get(es, "tree_"), &spec, &it->tree, err))) return st;
-        if (it->tree->n_outputs != 1) return be_fail(err, m, "%s has %zu outputs", field, it->tree->n_outputs);
-        if ((st = iso_paths(m, it, i, err))) return st;
-    }
+    ptr_cache fc = {0}, tc = {0};
+    if (!cache_init(&fc, n) || !cache_init(&tc, n)) st = nomem(err);
+    for (size_t i = 0; i < n && !st; i++) st = iso_member(m, e, items[i], feats[i], i, maxf, &fc, &tc, err);
+    cache_free(&fc);
+    cache_free(&tc);
+    if (st) return st;
     e->n = n;
     double c = average_path_length((double)ms);
     e->denominator = (double)n * c;
@@ -896,9 +961,14 @@ static brine_status bag_load(brine_model *m, const bv *state, brine_error *err) 
     e->n_estimators = (double)n_est;
     if ((st = bag_jobs(m, e, state, n_est, err))) return st;
     e->n_classes = nc ? nc[0] : 0;
+    ptr_cache fc = {0};
+    if (!cache_init(&fc, e->n)) st = nomem(err);
+    for (size_t i = 0; i < e->n && !st; i++)
+        st = read_features(m, feats[i], i, m->n_features_in, &e->mem[i].features, &e->mem[i].n_features, &fc, err);
+    cache_free(&fc);
+    if (st) return st;
     for (size_t i = 0; i < e->n; i++) {
         ens_member *mm = &e->mem[i];
-        if ((st = read_features(m, feats[i], i, m->n_features_in, &mm->features, &mm->n_features, err))) return st;
         if ((st = member_width(m, mm->model, i, mm->n_features, err))) return st;
         if (m->cls->classifier) {
             if ((st = member_codes(m, mm, i, e->n_classes, 0, err))) return st;
