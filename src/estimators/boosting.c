@@ -26,9 +26,11 @@
  * argmax(raw); predict_log_proba np.log(predict_proba).  Which arithmetic a
  * file gets is decided by its loss object (sklearn._loss.loss or
  * sklearn.ensemble._gb_losses), else by its version (>= 1.4 new).
- * Regressors' arithmetic is the same in every version.  init_ estimators
- * other than 'zero', DummyRegressor and DummyClassifier (strategies prior,
- * uniform, most_frequent) are refused at load.  Writing back is the generic
+ * Regressors' arithmetic is the same in every version.  init_ may be
+ * 'zero', a DummyRegressor / DummyClassifier (strategies prior, uniform,
+ * most_frequent), or any other estimator brine loads (a nested model fed
+ * the float32 rows: its predict, or predict_proba through the same clip
+ * and link, gives each row's initial value).  Writing back is the generic
  * verbatim save (be_family.save NULL). */
 #include <float.h>
 #include <math.h>
@@ -51,6 +53,7 @@ typedef struct gb_model {
     double *init;        /* k initial raw values (constant over rows) */
     size_t n_classes;    /* classifiers */
     int new_loss;        /* classifiers: sklearn >= 1.4's common loss module (GB_NEW arithmetic) */
+    brine_model *init_model; /* init_ an estimator of its own (owned through m->subs), else NULL */
 } gb_model;
 
 /* ------------------------------------------------------------- helpers */
@@ -154,38 +157,63 @@ static double logit(double p) { return log(p / (1 - p)); }
 
 /* _gb.py _init_raw_predictions of sklearn >= 1.4: loss.link.link of the
  * clipped probabilities. */
-static void init_from_proba_new(gb_model *g, double *p) {
+static void init_from_proba_new(const gb_model *g, double *p, double *init) {
     const double eps = (double)FLT_EPSILON, hi = (double)(1.0f - FLT_EPSILON);
     for (size_t i = 0; i < g->n_classes; i++) p[i] = p[i] < eps ? eps : p[i] > hi ? hi : p[i];
     if (g->loss == GB_MULTINOMIAL) {
         double lg[GB_MAX_CLASSES];
         for (size_t i = 0; i < g->k; i++) lg[i] = log(p[i]);
         double gm = exp(be_pairwise_sum(lg, g->k) / (double)g->k);
-        for (size_t i = 0; i < g->k; i++) g->init[i] = log(p[i] / gm);
+        for (size_t i = 0; i < g->k; i++) init[i] = log(p[i] / gm);
     } else if (g->loss == GB_EXPONENTIAL) {
         double r = logit(p[1]);
         r *= 0.5;
-        g->init[0] = r;
+        init[0] = r;
     } else {
-        g->init[0] = logit(p[1]);
+        init[0] = logit(p[1]);
     }
 }
 
 /* _gb_losses.py get_init_raw_predictions of sklearn 1.2.1 for a row of
  * probabilities p (n_classes entries). */
-static void init_from_proba(gb_model *g, double *p) {
+static void init_from_proba(const gb_model *g, double *p, double *init) {
     if (g->new_loss) {
-        init_from_proba_new(g, p);
+        init_from_proba_new(g, p, init);
         return;
     }
     const double eps = (double)FLT_EPSILON, hi = (double)(1.0f - FLT_EPSILON);
     for (size_t i = 0; i < g->n_classes; i++) p[i] = p[i] < eps ? eps : p[i] > hi ? hi : p[i];
     if (g->loss == GB_MULTINOMIAL) {
-        for (size_t i = 0; i < g->k; i++) g->init[i] = log(p[i]);
+        for (size_t i = 0; i < g->k; i++) init[i] = log(p[i]);
     } else {
         double r = log(p[1] / (1 - p[1]));
-        g->init[0] = g->loss == GB_EXPONENTIAL ? 0.5 * r : r;
+        init[0] = g->loss == GB_EXPONENTIAL ? 0.5 * r : r;
     }
+}
+
+/* init_ an estimator of its own (not a Dummy*): loaded as a nested model;
+ * at predict it sees the float32 rows the trees see, as _raw_predict_init
+ * passes them, and its predict (regressors) or predict_proba (classifiers,
+ * fitted on the encoded labels 0..K-1) gives each row's initial value. */
+static brine_status read_init_model(brine_model *m, const bv *init, gb_model *g, brine_error *err) {
+    brine_error se;
+    brine_error_clear(&se);
+    brine_model *sub = NULL;
+    m->subs = be_alloc(m, 1, sizeof *m->subs);
+    if (!m->subs) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    brine_status s = be_model_from_value(&sub, init, m->depth + 1, &se);
+    if (s) return bi_fail(err, s, -1, "%s: init_: %s", m->short_name, se.message);
+    m->subs[m->n_subs++] = sub;
+    int clf = m->cls->classifier;
+    if (clf && (!sub->cls->classifier || be_output_columns(sub, BRINE_METHOD_PREDICT_PROBA) != g->n_classes))
+        return be_fail(err, m, "init_ (%s) has no predict_proba of %zu classes", sub->short_name, g->n_classes);
+    if (!clf && (sub->cls->classifier || be_output_columns(sub, BRINE_METHOD_PREDICT) != 1))
+        return be_fail(err, m, "init_ (%s) is not a regressor of one output", sub->short_name);
+    if (sub->n_features_in >= 0 && m->n_features_in >= 0 && sub->n_features_in != m->n_features_in)
+        return be_fail(err, m, "init_ (%s) takes %lld features, the model %lld", sub->short_name,
+                       (long long)sub->n_features_in, (long long)m->n_features_in);
+    g->init_model = sub;
+    return BRINE_OK;
 }
 
 static brine_status read_init(brine_model *m, const bv *state, gb_model *g, brine_error *err) {
@@ -198,12 +226,11 @@ static brine_status read_init(brine_model *m, const bv *state, gb_model *g, brin
     const bv *st = module ? init->u.obj.state : NULL;
     int want_clf = m->cls->classifier;
     const char *want = want_clf ? "DummyClassifier" : "DummyRegressor";
-    if (!module || strcmp(module, "sklearn.dummy") || strcmp(name, want) || !st || st->kind != BRINE_DICT) {
+    if (module && (strcmp(module, "sklearn.dummy") || strcmp(name, want))) return read_init_model(m, init, g, err);
+    if (!module || !st || st->kind != BRINE_DICT) {
         if (!init) return be_fail(err, m, "init_ is missing (not fitted)");
-        return bi_fail(err, BRINE_E_UNSUPPORTED, -1,
-                       "%s: init_ is %s%s%s; brine supports 'zero' and a fitted %s", m->short_name,
-                       module ? module : brine_kind_name((brine_kind)init->kind), module ? "." : "",
-                       module ? name : "", want);
+        return bi_fail(err, BRINE_E_UNSUPPORTED, -1, "%s: init_ is %s; brine supports 'zero' and a fitted estimator",
+                       m->short_name, brine_kind_name((brine_kind)init->kind));
     }
     if (!want_clf) {
         const bv_array *a = be_array(bv_dict_get(st, "constant_"));
@@ -216,7 +243,7 @@ static brine_status read_init(brine_model *m, const bv *state, gb_model *g, brin
     }
     double p[GB_MAX_CLASSES];
     brine_status s = dummy_proba(m, st, g->n_classes, p, err);
-    if (!s) init_from_proba(g, p);
+    if (!s) init_from_proba(g, p, g->init);
     return s;
 }
 
@@ -372,7 +399,17 @@ static brine_status gb_predict(const brine_model *m, brine_method method, const 
     const gb_model *g = m->impl;
     size_t k = g->k, nc = g->n_classes;
     double r[GB_MAX_CLASSES], p[GB_MAX_CLASSES], tmp[GB_MAX_CLASSES];
-    (void)err;
+    brine_prediction *ip = NULL; /* init_'s own predictions, when it is an estimator */
+    if (g->init_model && method != BRINE_METHOD_APPLY) {
+        brine_predict_options po = BRINE_PREDICT_OPTIONS_INIT;
+        po.n_threads = in->n_threads;
+        brine_error se;
+        brine_error_clear(&se);
+        brine_status st = brine_predict(&ip, g->init_model,
+                                        m->cls->classifier ? BRINE_METHOD_PREDICT_PROBA : BRINE_METHOD_PREDICT, in->x,
+                                        BRINE_DTYPE_FLOAT32, in->n_rows, in->n_cols, &po, &se);
+        if (st) return bi_fail(err, st, -1, "%s: init_: %s", m->short_name, se.message);
+    }
     for (size_t row = 0; row < in->n_rows; row++) {
         const float *x = in->x + row * in->n_cols;
         if (method == BRINE_METHOD_APPLY) {
@@ -380,7 +417,14 @@ static brine_status gb_predict(const brine_model *m, brine_method method, const 
             for (size_t t = 0; t < g->n_stages * k; t++) o[t] = (int64_t)be_tree_apply(g->trees[t], x);
             continue;
         }
-        memcpy(r, g->init, k * sizeof *r);
+        if (ip && m->cls->classifier) {
+            memcpy(p, ip->values + row * nc, nc * sizeof *p);
+            init_from_proba(g, p, r);
+        } else if (ip) {
+            r[0] = ip->values[row];
+        } else {
+            memcpy(r, g->init, k * sizeof *r);
+        }
         for (size_t s = 0; s < g->n_stages; s++)
             for (size_t j = 0; j < k; j++) {
                 const be_tree *t = g->trees[s * k + j];
@@ -401,6 +445,7 @@ static brine_status gb_predict(const brine_model *m, brine_method method, const 
             for (size_t i = 0; i < nc; i++)
                 out->values[row * nc + i] = method == BRINE_METHOD_PREDICT_LOG_PROBA ? log(p[i]) : p[i];
     }
+    brine_prediction_free(ip);
     return BRINE_OK;
 }
 

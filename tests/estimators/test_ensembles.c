@@ -56,6 +56,9 @@ static void a_init(bi_buf *b, const gbspec *g) {
     } else if (!strcmp(init, "tree")) {
         tspec t = defaults((tspec){.cls = "DecisionTreeRegressor", .values = reg_values});
         a_estimator(b, &t);
+    } else if (!strcmp(init, "tree_clf")) {
+        tspec t = defaults((tspec){.cls = "DecisionTreeClassifier"});
+        a_estimator(b, &t);
     } else {
         a_global(b, "sklearn.dummy", g->classifier ? "DummyClassifier" : "DummyRegressor");
         a_op(b, ')');
@@ -188,6 +191,12 @@ static void regressor_sums_stages(void) {
     CHECK(p && p->values && p->values[0] == 0.5 * 2 + 0.5 * -1);
     brine_prediction_free(p);
     brine_model_free(m);
+    /* init_ a fitted tree: its own prediction per row starts the sum */
+    CHECK_EQ_INT(load_gb((gbspec){.init = "tree"}, &m, &err), BRINE_OK);
+    p = m ? predict(m, BRINE_METHOD_PREDICT, X, 2) : NULL;
+    CHECK(p && p->values && p->values[0] == 2 + 0.5 * 2 + 0.5 * -1 && p->values[1] == -4 + 0.5 * -4 + 0.5 * 3);
+    brine_prediction_free(p);
+    brine_model_free(m);
 }
 
 static void binary_classifier_like_sklearn(void) {
@@ -284,7 +293,8 @@ static void hostile_files_fail_cleanly(void) {
     expect(BRINE_E_FORMAT, (gbspec){.classifier = 1, .loss = "exponential", .n_classes = 3}, "exponential");
     expect(BRINE_E_FORMAT, (gbspec){.classifier = 1, .prior_len = 3}, "init_.class_prior_");
     expect(BRINE_E_FORMAT, (gbspec){.constant = NAN}, "init_.constant_");
-    expect(BRINE_E_UNSUPPORTED, (gbspec){.init = "tree"}, "init_ is sklearn.tree._classes.DecisionTreeRegressor");
+    /* a classifier cannot start a regressor's sum */
+    expect(BRINE_E_FORMAT, (gbspec){.init = "tree_clf"}, "init_ (DecisionTreeClassifier) is not a regressor");
     expect(BRINE_E_UNSUPPORTED, (gbspec){.classifier = 1, .strategy = "stratified"}, "strategy");
     expect(BRINE_OK, (gbspec){.classifier = 1, .version = "1.4.2"}, "");
     expect(BRINE_OK, (gbspec){.version = "1.6.1"}, "");

@@ -2,9 +2,9 @@
 """Tree ensembles beyond forests: brine predict equals Debian's sklearn.
 
 Fits GradientBoostingRegressor (squared_error, absolute_error, huber,
-quantile; init 'zero' and DummyRegressor strategies; subsample; depths) and
+quantile; init 'zero', DummyRegressor strategies and a decision tree; subsample; depths) and
 GradientBoostingClassifier (log_loss binary and multiclass, exponential,
-string labels, init 'zero' and DummyClassifier strategies) on iris, wine,
+string labels, init 'zero', DummyClassifier strategies and a decision tree) on iris, wine,
 breast_cancer, diabetes and synthetic data, saves each as pickle (protocols
 2-5) and joblib (zlib, lz4), and compares `brine predict --method M -o
 out.npy` with sklearn for every method the estimator has (predict,
@@ -42,6 +42,7 @@ def fit_models():
     from sklearn import datasets
     from sklearn.dummy import DummyClassifier, DummyRegressor
     from sklearn.ensemble import GradientBoostingClassifier as GBC, GradientBoostingRegressor as GBR
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
     rng = np.random.RandomState(0)
     iris = datasets.load_iris(return_X_y=True)
     wine = datasets.load_wine(return_X_y=True)
@@ -71,6 +72,11 @@ def fit_models():
     add("gbc_uniform_bc", GBC(init=DummyClassifier(strategy="uniform"), n_estimators=8, random_state=0), bc)
     add("gbc_mostfreq_iris", GBC(init=DummyClassifier(strategy="most_frequent"), n_estimators=5,
                                  random_state=0), iris)
+    # init_ an estimator of its own (a nested model fed the float32 rows)
+    add("gbr_init_tree", GBR(init=DecisionTreeRegressor(max_depth=3, random_state=0), n_estimators=8,
+                             random_state=0), diab)
+    add("gbc_init_tree_iris", GBC(init=DecisionTreeClassifier(max_depth=2, random_state=0), n_estimators=5,
+                                  random_state=0), iris)
     return m
 
 
