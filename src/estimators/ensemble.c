@@ -1229,7 +1229,7 @@ static size_t vote_columns(const brine_model *m, brine_method method) {
         return m->cls->classifier && e->soft ? e->n_classes : BE_NO_METHOD;
     case BRINE_METHOD_TRANSFORM:
         if (!m->cls->classifier || !e->soft) return e->n;
-        return e->flatten ? e->n * e->n_classes : BE_NO_METHOD; /* flatten_transform=False is 3-D */
+        return e->n * e->n_classes; /* flatten_transform=False (3-D) is refused when called */
     default:
         return BE_NO_METHOD;
     }
@@ -1287,6 +1287,10 @@ static brine_status vote_predict(const brine_model *m, brine_method method, cons
         return st;
     }
     /* soft: the members' predict_proba */
+    if (method == BRINE_METHOD_TRANSFORM && !e->flatten)
+        return be_fail_status(err, BRINE_E_UNSUPPORTED, m,
+                              "transform with flatten_transform=False is 3-D (n_classifiers, n_samples, n_classes); "
+                              "brine gives 2-D tables");
     double *avg = scratch(rows, k, err);
     if (!avg) return BRINE_E_NOMEM;
     for (size_t i = 0; i < n && !st; i++) {

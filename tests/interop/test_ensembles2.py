@@ -430,6 +430,15 @@ def main():
             summary.fail("stack_gpr/refused", "  expected a refusal naming GaussianProcessRegressor\n" + res.describe())
         else:
             summary.ok()
+        # flatten_transform=False: sklearn's transform is 3-D; refused with one clear line
+        res = common.run_brine(brine, ["predict", os.path.join(tmp, "vote_soft_noflat.p4"),
+                                       os.path.join(tmp, "vote_soft_noflat.x.npy"), "--method", "transform"],
+                               timeout=args.timeout)
+        checks += 1
+        if res.rc != 2 or common.one_line_error(res) or "flatten_transform=False" not in res.stderr_text:
+            summary.fail("vote_soft_noflat/transform", "  expected a refusal naming flatten_transform\n" + res.describe())
+        else:
+            summary.ok()
         checks += check_text_members(np, brine, tmp, args.timeout, summary)
         wild = check_wild(np, brine, summary, tmp, args.timeout)
         checks += wild
