@@ -564,6 +564,8 @@ int be_gives_csr(const brine_model *m);
 /* m's transform of in (documents in in->text, or TfidfTransformer's
  * numbers in in->xd) as CSR rows into *out. */
 brine_status be_transform_csr(const brine_model *m, const be_input *in, be_csr *out, brine_error *err);
+/* 1 when m takes CSR rows and gives CSR rows (a TfidfTransformer). */
+int be_takes_csr(const brine_model *m);
 /* A TfidfTransformer m applied to x in place (x: the step before's rows). */
 brine_status be_csr_transform(const brine_model *m, be_csr *x, brine_error *err);
 /* Runs method of m on CSR rows: linear models and TfidfTransformer take

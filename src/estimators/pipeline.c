@@ -147,7 +147,7 @@ static brine_status pipe_sparse(const pipe_model *p, size_t *i, brine_method met
     be_csr x;
     brine_status st = be_transform_csr(p->steps[*i], in, &x, err);
     size_t j = *i + 1;
-    while (!st && j < p->n && (!p->steps[j] || (j + 1 < p->n && be_gives_csr(p->steps[j])))) {
+    while (!st && j < p->n && (!p->steps[j] || (j + 1 < p->n && be_takes_csr(p->steps[j])))) {
         if (p->steps[j]) st = be_csr_transform(p->steps[j], &x, err);
         j++;
     }

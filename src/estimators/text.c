@@ -930,9 +930,13 @@ brine_status be_transform_csr(const brine_model *m, const be_input *in, be_csr *
     return st;
 }
 
+int be_takes_csr(const brine_model *m) {
+    return m && m->cls->family == &be_text_family && ((const tx_model *)m->impl)->kind == TX_TFIDF;
+}
+
 brine_status be_csr_transform(const brine_model *m, be_csr *x, brine_error *err) {
-    const tx_model *t = m->impl;
-    if (t->kind != TX_TFIDF)
+    const tx_model *t = m->cls->family == &be_text_family ? m->impl : NULL;
+    if (!t || t->kind != TX_TFIDF)
         return be_fail_status(err, BRINE_E_ARGUMENT, m, "takes documents, not the numbers of the step before");
     if (x->cols != t->n_features)
         return be_fail_status(err, BRINE_E_ARGUMENT, m, "X has %zu features, but the model expects %zu", x->cols,
@@ -966,11 +970,11 @@ brine_status be_predict_csr(brine_prediction **out, const brine_model *m, brine_
                               (long long)m->n_features_in);
     if (x->rows && cols > SIZE_MAX / sizeof(double) / x->rows)
         return bi_fail(err, BRINE_E_ARGUMENT, -1, "X of %zu rows is too large", x->rows);
-    if (m->cls->family == &be_linear_family || be_gives_csr(m)) {
+    if (m->cls->family == &be_linear_family || be_takes_csr(m)) {
         brine_prediction *p = prediction_alloc(m, method, x->rows, cols);
         if (!p) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu rows", x->rows);
         brine_status st;
-        if (be_gives_csr(m)) {
+        if (be_takes_csr(m)) {
             be_csr y = *x;
             y.indptr = malloc((x->rows + 1) * sizeof *y.indptr);
             y.indices = malloc((x->nnz + 1) * sizeof *y.indices);
