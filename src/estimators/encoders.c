@@ -285,6 +285,7 @@ typedef struct enc_model {
     size_t *nout, *off;
     size_t width;      /* output columns */
     brine_label **tcats; /* grouped categories (inverse_transform) */
+    int sparse;        /* OneHotEncoder: sparse_output (sparse before 1.2) */
     /* OrdinalEncoder */
     double unknown_value, missing_value;
     int64_t *missing_idx; /* per feature: the NaN category's index, -1 none */
@@ -433,6 +434,10 @@ static brine_status load_onehot(brine_model *m, const bv *state, enc_model *e, b
         if (n != e->nf) return be_fail(err, m, "_n_features_outs does not have %zu entries", e->nf);
     }
     m->inverse_width = e->width;
+    /* sparse_output (sklearn >= 1.2, when sparse is 'deprecated') or sparse */
+    const bv *so = bv_dict_get(state, "sparse_output");
+    if (!so || so->kind != BRINE_BOOL) so = bv_dict_get(state, "sparse");
+    e->sparse = !so || so->kind != BRINE_BOOL || so->u.i != 0;
     return BRINE_OK;
 }
 
@@ -524,25 +529,37 @@ static brine_status unknown(const brine_model *m, const be_input *in, size_t i, 
                           shown, col, i / in->n_cols);
 }
 
+/* Feature f of row r: its output column (*col, within the feature's
+ * block) or none (*col NO_CAT: unknown and ignored, or dropped). */
+static brine_status onehot_col(const brine_model *m, const enc_model *e, const be_input *in, size_t r, size_t f,
+                               size_t *col, brine_error *err) {
+    size_t i = r * in->n_cols + f;
+    size_t k = cat_find(&e->cats[f], in_text(in, i), in->xd[i]);
+    int valid = k != NO_CAT;
+    *col = NO_CAT;
+    if (!valid && e->handle == H_ERROR) return unknown(m, in, i, f, err);
+    if (!valid) k = 0;
+    if (e->infreq_first[f] >= 0 && !valid) {
+        k = (size_t)e->infreq_first[f];
+        if (e->handle == H_INFREQUENT) valid = 1;
+    }
+    if (e->map[f]) k = (size_t)e->map[f][k];
+    if (e->drop && e->drop[f] >= 0) {
+        if ((int64_t)k == e->drop[f]) valid = 0;
+        else if ((int64_t)k > e->drop[f]) k--;
+    }
+    if (valid && k < e->nout[f]) *col = k;
+    return BRINE_OK;
+}
+
 static brine_status onehot_row(const brine_model *m, const enc_model *e, const be_input *in, size_t r, double *y,
                                brine_error *err) {
     for (size_t j = 0; j < e->width; j++) y[j] = 0.0;
     for (size_t f = 0; f < e->nf; f++) {
-        size_t i = r * in->n_cols + f;
-        size_t k = cat_find(&e->cats[f], in_text(in, i), in->xd[i]);
-        int valid = k != NO_CAT;
-        if (!valid && e->handle == H_ERROR) return unknown(m, in, i, f, err);
-        if (!valid) k = 0;
-        if (e->infreq_first[f] >= 0 && !valid) {
-            k = (size_t)e->infreq_first[f];
-            if (e->handle == H_INFREQUENT) valid = 1;
-        }
-        if (e->map[f]) k = (size_t)e->map[f][k];
-        if (e->drop && e->drop[f] >= 0) {
-            if ((int64_t)k == e->drop[f]) valid = 0;
-            else if ((int64_t)k > e->drop[f]) k--;
-        }
-        if (valid && k < e->nout[f]) y[e->off[f] + k] = 1.0;
+        size_t k;
+        brine_status st = onehot_col(m, e, in, r, f, &k, err);
+        if (st) return st;
+        if (k != NO_CAT) y[e->off[f] + k] = 1.0;
     }
     return BRINE_OK;
 }
@@ -673,6 +690,7 @@ typedef struct compose_model {
     size_t n;
     size_t width;
     size_t n_in;
+    int sparse; /* ColumnTransformer: sparse_output_ (its hstack is a CSR matrix) */
 } compose_model;
 
 static int is_str(const bv *v) { return v && v->kind == BRINE_STR; }
@@ -859,6 +877,8 @@ static brine_status load_column_transformer(brine_model *m, const bv *state, com
     const bv *list = bv_dict_get(state, "transformers_");
     if (!list || (list->kind != BRINE_LIST && list->kind != BRINE_TUPLE))
         return be_fail(err, m, "transformers_ is not a list");
+    int64_t so = 0;
+    c->sparse = be_get_int(bv_dict_get(state, "sparse_output_"), &so) && so;
     const bv *weights = bv_dict_get(state, "transformer_weights");
     size_t n = list->u.seq.n;
     c->parts = be_alloc(m, n + 1, sizeof *c->parts);
@@ -1198,3 +1218,161 @@ static brine_status imp_predict(const brine_model *m, brine_method method, const
 }
 
 const be_family be_impute_family = {"impute", imp_load, imp_predict, NULL, imp_columns, BE_FAM_FLOAT64};
+
+/* ------------------------------------------------------- sparse results
+ *
+ * sklearn's OneHotEncoder gives a CSR matrix (unless sparse_output=False),
+ * and a ColumnTransformer whose sparse_output_ is set stacks its parts
+ * into one (scipy's hstack: per row, the parts in order, each part's
+ * stored values in its own order, dense parts by their nonzero cells).
+ * brine keeps those results sparse between pipeline steps (be_gives_csr,
+ * be_transform_csr in text.c dispatch here); only a step that takes dense
+ * rows, or the caller, sees them densified. */
+
+/* A CSR under construction: rows appended one after another. */
+typedef struct csr_build {
+    be_csr *x;
+    size_t cap;
+} csr_build;
+
+static brine_status csr_start(csr_build *b, be_csr *x, size_t rows, size_t cols, size_t cap, brine_error *err) {
+    memset(x, 0, sizeof *x);
+    b->x = x;
+    b->cap = cap ? cap : 1;
+    x->rows = rows;
+    x->cols = cols;
+    x->indptr = calloc(rows + 1, sizeof *x->indptr);
+    x->indices = malloc(b->cap * sizeof *x->indices);
+    x->data = malloc(b->cap * sizeof *x->data);
+    if (x->indptr && x->indices && x->data) return BRINE_OK;
+    be_csr_free(x);
+    return nomem(err);
+}
+
+static brine_status csr_push(csr_build *b, size_t col, double v, brine_error *err) {
+    be_csr *x = b->x;
+    if (x->nnz == b->cap) {
+        size_t cap = 2 * b->cap;
+        uint32_t *ix = realloc(x->indices, cap * sizeof *ix);
+        if (ix) x->indices = ix;
+        double *d = ix ? realloc(x->data, cap * sizeof *d) : NULL;
+        if (!d) return nomem(err);
+        x->data = d;
+        b->cap = cap;
+    }
+    x->indices[x->nnz] = (uint32_t)col;
+    x->data[x->nnz++] = v;
+    return BRINE_OK;
+}
+
+static brine_status onehot_csr(const brine_model *m, const enc_model *e, const be_input *in, be_csr *out,
+                               brine_error *err) {
+    csr_build b;
+    brine_status st = csr_start(&b, out, in->n_rows, e->width, in->n_rows * e->nf, err);
+    for (size_t r = 0; !st && r < in->n_rows; r++) {
+        for (size_t f = 0; !st && f < e->nf; f++) {
+            size_t k;
+            st = onehot_col(m, e, in, r, f, &k, err);
+            if (!st && k != NO_CAT) st = csr_push(&b, e->off[f] + k, 1.0, err);
+        }
+        out->indptr[r + 1] = out->nnz;
+    }
+    if (st) be_csr_free(out);
+    return st;
+}
+
+/* One part of a sparse ColumnTransformer: its rows as CSR or dense. */
+typedef struct part_rows {
+    be_csr csr;            /* when the part gives CSR rows */
+    brine_prediction *res; /* a transformer's dense result */
+    double *dense;         /* passthrough columns */
+} part_rows;
+
+static brine_status part_rows_get(const brine_model *m, const cpart *p, const be_input *sub, part_rows *pr,
+                                  brine_error *err) {
+    memset(pr, 0, sizeof *pr);
+    if (!p->model) {
+        pr->dense = malloc((sub->n_rows * p->width + 1) * sizeof *pr->dense);
+        if (!pr->dense) return nomem(err);
+        return passthrough(m, p, sub, pr->dense, p->width, err);
+    }
+    if (be_gives_csr(p->model)) return be_transform_csr(p->model, sub, &pr->csr, err);
+    brine_status st = be_predict_input(&pr->res, p->model, BRINE_METHOD_TRANSFORM, sub, err);
+    if (!st && (!pr->res->values || pr->res->n_columns != p->width))
+        st = be_fail_status(err, BRINE_E_UNSUPPORTED, m, "transformer '%s' gives no numbers", p->name);
+    return st;
+}
+
+static void part_rows_free(part_rows *pr) {
+    be_csr_free(&pr->csr);
+    brine_prediction_free(pr->res);
+    free(pr->dense);
+}
+
+/* Row r of part p, from column `at` on, into b: what scipy's hstack keeps. */
+static brine_status part_row_push(csr_build *b, const cpart *p, const part_rows *pr, size_t r, size_t at,
+                                  brine_error *err) {
+    brine_status st = BRINE_OK;
+    if (pr->csr.indptr) {
+        for (size_t k = pr->csr.indptr[r]; !st && k < pr->csr.indptr[r + 1]; k++) {
+            double v = pr->csr.data[k];
+            st = csr_push(b, at + pr->csr.indices[k], p->weighted ? v * p->weight : v, err);
+        }
+        return st;
+    }
+    const double *row = pr->res ? pr->res->values + r * p->width : pr->dense + r * p->width;
+    for (size_t j = 0; !st && j < p->width; j++) {
+        double v = pr->res && p->weighted ? row[j] * p->weight : row[j];
+        if (v != 0.0) st = csr_push(b, at + j, v, err);
+    }
+    return st;
+}
+
+static brine_status compose_csr(const brine_model *m, const compose_model *c, const be_input *in, be_csr *out,
+                                brine_error *err) {
+    part_rows *pr = calloc(c->n + 1, sizeof *pr);
+    if (!pr) return nomem(err);
+    brine_status st = BRINE_OK;
+    for (size_t i = 0; i < c->n && !st; i++) {
+        double *xd = NULL;
+        const char **text = NULL, **names = NULL;
+        be_input sub;
+        st = part_input(in, &c->parts[i], &sub, &xd, &text, &names, err);
+        if (!st) st = part_rows_get(m, &c->parts[i], &sub, &pr[i], err);
+        free(xd);
+        free(text);
+        free(names);
+    }
+    csr_build b;
+    if (!st) st = csr_start(&b, out, in->n_rows, c->width, in->n_rows * c->n, err);
+    for (size_t r = 0; !st && r < in->n_rows; r++) {
+        size_t at = 0;
+        for (size_t i = 0; !st && i < c->n; i++) {
+            st = part_row_push(&b, &c->parts[i], &pr[i], r, at, err);
+            at += c->parts[i].width;
+        }
+        if (!st) out->indptr[r + 1] = out->nnz;
+    }
+    if (st && out->indptr) be_csr_free(out);
+    for (size_t i = 0; i < c->n; i++) part_rows_free(&pr[i]);
+    free(pr);
+    return st;
+}
+
+int be_encoder_gives_csr(const brine_model *m) {
+    if (m->cls->family == &be_encoder_family) {
+        const enc_model *e = m->impl;
+        return e->kind == ENC_ONEHOT && e->sparse;
+    }
+    if (m->cls->family == &be_compose_family && !strcmp(m->short_name, "ColumnTransformer"))
+        return ((const compose_model *)m->impl)->sparse;
+    return 0;
+}
+
+brine_status be_encoder_csr(const brine_model *m, const be_input *in, be_csr *out, brine_error *err) {
+    if (in->n_cols != (size_t)m->n_features_in)
+        return be_fail_status(err, BRINE_E_ARGUMENT, m, "X has %zu features, but the model expects %lld", in->n_cols,
+                              (long long)m->n_features_in);
+    if (m->cls->family == &be_encoder_family) return onehot_csr(m, m->impl, in, out, err);
+    return compose_csr(m, m->impl, in, out, err);
+}

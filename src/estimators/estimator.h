@@ -573,6 +573,11 @@ brine_status be_csr_transform(const brine_model *m, be_csr *x, brine_error *err)
  * brine_predict.  *out as brine_predict's. */
 brine_status be_predict_csr(brine_prediction **out, const brine_model *m, brine_method method, const be_csr *x,
                             int n_threads, brine_error *err);
+/* OneHotEncoders with sparse output and ColumnTransformers whose
+ * sparse_output_ is set give CSR rows too (encoders.c): whether m does,
+ * and m's transform of in as CSR rows (be_transform_csr dispatches). */
+int be_encoder_gives_csr(const brine_model *m);
+brine_status be_encoder_csr(const brine_model *m, const be_input *in, be_csr *out, brine_error *err);
 /* Linear models on CSR rows (linear.c): out sized as be_output_columns. */
 brine_status be_linear_predict_csr(const brine_model *m, brine_method method, const be_csr *x, brine_prediction *out,
                                    brine_error *err);

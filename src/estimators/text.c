@@ -907,10 +907,11 @@ static brine_status dense_to_csr(const brine_model *m, const be_input *in, be_cs
     return BRINE_OK;
 }
 
-int be_gives_csr(const brine_model *m) { return m && m->cls->family == &be_text_family; }
+int be_gives_csr(const brine_model *m) { return m && (m->cls->family == &be_text_family || be_encoder_gives_csr(m)); }
 
 brine_status be_transform_csr(const brine_model *m, const be_input *in, be_csr *out, brine_error *err) {
     memset(out, 0, sizeof *out);
+    if (m->cls->family != &be_text_family) return be_encoder_csr(m, in, out, err);
     const tx_model *t = m->impl;
     brine_status st;
     if (t->kind == TX_TFIDF) {
