@@ -3,8 +3,8 @@
  * A fitted model holds `_predictors`, a list per iteration of
  * n_trees_per_iteration_ TreePredictor objects, whose `nodes` is a
  * structured array of PREDICTOR_RECORD_DTYPE records (read by field name:
- * feature_idx is uint32 up to sklearn 1.3 and intp later, so the record is 52
- * or 56 bytes), `raw_left_cat_bitsets` (n_categorical_splits x 8 uint32) for
+ * feature_idx is uint32 in sklearn 1.2.1 and intp in the 1.4.0 and 1.6.1
+ * files, so the record is 52 or 56 bytes), `raw_left_cat_bitsets` (n_categorical_splits x 8 uint32) for
  * categorical splits, `_baseline_prediction` (1 x K float64), the loss
  * object `_loss` (sklearn._loss.loss.*, sklearn >= 1.1) and `_bin_mapper`
  * (its is_categorical_ and bin_thresholds_ give the known categories).
