@@ -263,33 +263,6 @@ def check_wild(np, brine, summary, tmp, timeout):
     return checked
 
 
-def without_bunch(model):
-    """Voting and Stacking keep named_estimators_, a sklearn Bunch (a dict
-    subclass pickled with SETITEMS on the object), which brine's loader does
-    not fill yet.  Predicting never reads it (sklearn's neither): the
-    arithmetic is checked on a copy without it."""
-    import copy
-    c = copy.copy(model)
-    del c.named_estimators_
-    return c
-
-
-def check_bunch_refused(brine, tmp, name, model, xpath, timeout, summary):
-    """The unmodified pickle is refused with one clear line, no crash."""
-    import pickle
-    path = os.path.join(tmp, name + ".bunch.pkl")
-    with open(path, "wb") as f:
-        pickle.dump(model, f, protocol=4)
-    res = common.run_brine(brine, ["predict", path, xpath], timeout=timeout)
-    if res.rc == 0:
-        summary.ok()  # the loader learnt to fill dict subclasses: predicting is checked below anyway
-    elif res.rc != 2 or res.crash_reason() or common.one_line_error(res) or "SETITEMS" not in res.stderr_text:
-        summary.fail("%s/bunch" % name, "  expected exit 0 or a one-line SETITEMS refusal\n" + res.describe())
-    else:
-        summary.ok()
-    return 1
-
-
 def check_text_members(np, brine, tmp, timeout, summary):
     """Voting and Stacking over pipelines whose ColumnTransformer one-hot
     encodes a text column: CSV text cells reach the members that read them."""
@@ -321,7 +294,7 @@ def check_text_members(np, brine, tmp, timeout, summary):
                     ("stack_text", StackingClassifier(members()).fit(X, y))):
         path = os.path.join(tmp, name + ".pkl")
         with open(path, "wb") as f:
-            pickle.dump(without_bunch(m), f, protocol=4)
+            pickle.dump(m, f, protocol=4)
         for meth in ("predict", "predict_proba"):
             out = os.path.join(tmp, "%s.%s.npy" % (name, meth))
             res = common.run_brine(brine, ["predict", path, csv, "--method", meth, "-o", out], timeout=timeout)
@@ -370,10 +343,6 @@ def main():
             family = name.split("_")[0]
             first = family not in seen
             seen.add(family)
-            if hasattr(model, "named_estimators_"):
-                if first:
-                    checks += check_bunch_refused(brine, tmp, name, model, xpath, args.timeout, summary)
-                model = without_bunch(model)
             for label, meth, got, want in common.predict_in_every_format(
                     brine, tmp, name, model, xpath, ref, formats, args.timeout, summary, allow_pickle=True):
                 checks += 1
@@ -422,7 +391,7 @@ def main():
         sr = StackingRegressor([("a", DecisionTreeRegressor(max_depth=2))],
                                final_estimator=GaussianProcessRegressor()).fit(Xr, Xr[:, 0])
         p = os.path.join(tmp, "gpr.pkl")
-        joblib.dump(without_bunch(sr), p)
+        joblib.dump(sr, p)
         np.save(p + ".x.npy", Xr)
         res = common.run_brine(brine, ["predict", p, p + ".x.npy"], timeout=args.timeout)
         checks += 1
