@@ -473,6 +473,11 @@ int be_value_looks_fitted(const bv *root) {
             root = first;
             continue;
         }
+        /* Old trees and forests set tree_ / estimators_ to None in __init__. */
+        const char *key = cls && cls->family == &be_tree_family     ? "tree_"
+                          : cls && cls->family == &be_forest_family ? "estimators_"
+                                                                     : NULL;
+        if (key) return !is_none(bv_dict_get(state, key));
         if (!cls || cls->family != &be_pipeline_family) return looks_fitted(state);
         /* Then its last step that is an estimator ('passthrough' and None are not). */
         const bv *steps = bv_dict_get(state, "steps"), *last = NULL;
