@@ -1,6 +1,6 @@
 /* svm.c — libsvm estimators of sklearn.svm: SVC, NuSVC (classifiers), SVR,
- * NuSVR (regressors) and OneClassSVM, dense-fitted, kernels linear, poly,
- * rbf and sigmoid.
+ * NuSVR (regressors) and OneClassSVM, fitted on dense or sparse data,
+ * kernels linear, poly, rbf and sigmoid.
  *
  * Prediction follows sklearn's vendored libsvm (sklearn/svm/src/libsvm/
  * svm.cpp) operation for operation, in float64:
