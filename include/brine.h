@@ -380,8 +380,8 @@ brine_status brine_sha256_memory(char out[BRINE_SHA256_HEX_SIZE], const void *da
  * cells, one a row) and TfidfTransformer (transform), alone or as the first
  * steps of a Pipeline, whose sparse rows go on sparse to linear models.
  * KMeans and MiniBatchKMeans (predict: labels 0..k-1 as the model's classes;
- * transform), MeanShift and AffinityPropagation (predict), Birch (predict,
- * transform), PCA (transform, score_samples), IncrementalPCA, TruncatedSVD,
+ * transform), BisectingKMeans, MeanShift and AffinityPropagation
+ * (predict), Birch and BisectingKMeans (transform too), PCA (transform, score_samples), IncrementalPCA, TruncatedSVD,
  * FastICA (transform), MLPClassifier (binary, multiclass, multilabel) and
  * MLPRegressor (written back verbatim).
  * Linear models, scalers and pipelines

@@ -25,6 +25,10 @@
  *             AffinityPropagation that did not converge (no centres)
  *             labels every row -1, one of affinity='precomputed' has no
  *             predict.
+ * BisectingKMeans (family "kmeans"): predict walks _bisecting_tree, each
+ *             node sending a row to the nearer child centre (+ _X_mean) as
+ *             _labels_inertia on those two does, down to a leaf's label;
+ *             transform as KMeans.
  * Birch (family "kmeans"): predict subcluster_labels_[argmin] of the same
  *             distances to subcluster_centers_ (pairwise_distances_argmin),
  *             transform euclidean_distances to subcluster_centers_.
@@ -97,7 +101,20 @@ typedef struct km_model {
      * predict. */
     int argmin_only, no_predict;
     int birch;          /* Birch: subcluster_centers_, labels subcluster_labels_[argmin] */
+    /* BisectingKMeans: predict walks _bisecting_tree (node 0 the root). */
+    struct bk_node *tree;
+    size_t n_nodes;
 } km_model;
+
+/* One node of BisectingKMeans' _bisecting_tree: internal nodes send a row
+ * to the nearer of their children's centres (+ _X_mean), as _labels_inertia
+ * on those two (left on a tie); leaves give their label. */
+typedef struct bk_node {
+    int32_t left, right; /* node indices; -1 for a leaf */
+    int64_t label;       /* leaves */
+    double *c;           /* internal: 2 * n, the left then the right centre */
+    double cn[2];        /* their squared norms */
+} bk_node;
 
 /* One row of a float32 model: labels as lloyd's float32 gemm gives them;
  * distances as euclidean_distances' float32 path (_euclidean_distances_upcast:
@@ -130,6 +147,74 @@ static void kmeans_row_f32(const km_model *km, brine_method method, const double
         float df = (float)d;
         dist[j] = sqrtf(df >= 0.0f || isnan(df) ? df : 0.0f);
     }
+}
+
+static const bv *node_state(const bv *v) {
+    return v && v->kind == BRINE_OBJECT && v->u.obj.state && v->u.obj.state->kind == BRINE_DICT ? v->u.obj.state : NULL;
+}
+
+/* _bisecting_tree into km->tree, breadth-first; at most 2k - 1 nodes (a
+ * shared or cyclic node runs over that bound and fails). */
+static brine_status bisect_load(brine_model *m, const bv *state, km_model *km, brine_error *err) {
+    const bv *root = bv_dict_get(state, "_bisecting_tree");
+    if (!node_state(root)) return be_fail(err, m, "_bisecting_tree is not a _BisectingTree");
+    double *mean = NULL;
+    const bv *mv = bv_dict_get(state, "_X_mean");
+    brine_status st;
+    if (mv && !is_none(mv)) {
+        be_matrix a;
+        if ((st = be_read_matrix(m, mv, "_X_mean", 1, &a, err))) return st;
+        if (a.ndim != 1 || a.cols != km->n) return be_fail(err, m, "_X_mean has %zu values, not %zu", a.rows * a.cols, km->n);
+        mean = a.v;
+    }
+    size_t cap = 2 * km->k - 1;
+    const bv **objs = be_alloc(m, cap, sizeof *objs);
+    km->tree = be_alloc(m, cap, sizeof *km->tree);
+    if (!objs || !km->tree) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    objs[0] = root;
+    size_t n = 1;
+    for (size_t i = 0; i < n; i++) {
+        const bv *ns = node_state(objs[i]);
+        bk_node *t = &km->tree[i];
+        const bv *l = bv_dict_get(ns, "left"), *r = bv_dict_get(ns, "right");
+        if (is_none(l) && is_none(r)) {
+            t->left = t->right = -1;
+            if (!be_get_int(bv_dict_get(ns, "label"), &t->label) || t->label < 0 || (uint64_t)t->label >= km->k)
+                return be_fail(err, m, "_bisecting_tree: a leaf's label is not a cluster index below %zu", km->k);
+            continue;
+        }
+        if (!node_state(l) || !node_state(r)) return be_fail(err, m, "_bisecting_tree: a node has one child");
+        if (n + 2 > cap) return be_fail(err, m, "_bisecting_tree has more than %zu nodes for %zu clusters", cap, km->k);
+        t->c = be_alloc(m, 2 * km->n, sizeof *t->c);
+        if (!t->c) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+        for (int side = 0; side < 2; side++) {
+            be_matrix c;
+            const bv *child = side ? r : l;
+            if ((st = be_read_matrix(m, bv_dict_get(node_state(child), "center"), "_bisecting_tree center", 1, &c, err)))
+                return st;
+            if (c.ndim != 1 || c.cols != km->n)
+                return be_fail(err, m, "_bisecting_tree: a center has %zu values, not %zu", c.rows * c.cols, km->n);
+            double *dst = t->c + side * km->n;
+            for (size_t f = 0; f < km->n; f++) dst[f] = mean ? c.v[f] + mean[f] : c.v[f];
+            t->cn[side] = dot(dst, dst, km->n);
+            objs[n] = child;
+            if (side) t->right = (int32_t)n;
+            else t->left = (int32_t)n;
+            n++;
+        }
+    }
+    km->n_nodes = n;
+    return BRINE_OK;
+}
+
+static int64_t bisect_label(const km_model *km, const double *x) {
+    const bk_node *t = &km->tree[0];
+    while (t->left >= 0) {
+        double d0 = t->cn[0] + -2.0 * dot(x, t->c, km->n);
+        double d1 = t->cn[1] + -2.0 * dot(x, t->c + km->n, km->n);
+        t = &km->tree[d1 < d0 ? t->right : t->left];
+    }
+    return t->label;
 }
 
 static brine_status kmeans_load(brine_model *m, const bv *state, brine_error *err) {
@@ -184,8 +269,9 @@ static brine_status kmeans_load(brine_model *m, const bv *state, brine_error *er
             return be_fail(err, m, "subcluster_labels_ has %zu labels but subcluster_centers_ has %zu rows",
                            m->classes->n, km->k);
     }
+    if (!strcmp(m->short_name, "BisectingKMeans") && (st = bisect_load(m, state, km, err))) return st;
     const bv_array *ca = be_array(bv_dict_get(state, "cluster_centers_"));
-    km->f32 = !km->argmin_only && !km->birch && ca && be_dtype_is(ca->dtype, 'f', 4);
+    km->f32 = !km->argmin_only && !km->birch && !km->tree && ca && be_dtype_is(ca->dtype, 'f', 4);
     if (km->f32) {
         km->cf = be_alloc(m, km->k * km->n, sizeof *km->cf);
         km->cnormf = be_alloc(m, km->k, sizeof *km->cnormf);
@@ -225,6 +311,10 @@ static brine_status kmeans_predict(const brine_model *m, brine_method method, co
         const double *x = in->xd + r * km->n;
         if (method == BRINE_METHOD_PREDICT && !km->k) { /* AffinityPropagation without centres */
             out->indices[r] = 0;
+            continue;
+        }
+        if (method == BRINE_METHOD_PREDICT && km->tree) {
+            out->indices[r] = bisect_label(km, x);
             continue;
         }
         if (method == BRINE_METHOD_PREDICT) {

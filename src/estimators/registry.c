@@ -26,6 +26,7 @@
 static const be_class classes[] = {
     KMEANS("sklearn.cluster._affinity_propagation", "AffinityPropagation"),
     KMEANS("sklearn.cluster._birch", "Birch"),
+    KMEANS("sklearn.cluster._bisect_k_means", "BisectingKMeans"),
     KMEANS("sklearn.cluster._kmeans", "KMeans"),
     KMEANS("sklearn.cluster._kmeans", "MiniBatchKMeans"),
     KMEANS("sklearn.cluster._mean_shift", "MeanShift"),

@@ -3,7 +3,8 @@
 
 Fits KMeans (lloyd, elkan, k-means++ and random init, 1 to 8 clusters; one
 on float32 rows, predicting float32 rows as sklearn does, in float32),
-MiniBatchKMeans, MeanShift, AffinityPropagation (one without centres, as
+MiniBatchKMeans, BisectingKMeans (biggest_inertia, largest_cluster; elkan
+fits pickle a function brine refuses, and predict with --trust), MeanShift, AffinityPropagation (one without centres, as
 when it does not converge), Birch (agglomerative, none and KMeans global
 clustering), PCA (full, arpack, randomized solvers; whiten; n_components
 an int, a fraction, 'mle'), IncrementalPCA, FastICA (unit-variance,
@@ -56,13 +57,13 @@ TOL = 1e-9
 # the models saved in every pickle protocol and joblib's zlib and lz4 (the
 # first of each family; the first KMeans in every compressor)
 LEADERS = ("km_lloyd", "pca_full", "mlp_bin_relu", "mlpr_relu", "pipe_pca_mlp")
-CENTRES = ("KMeans", "MiniBatchKMeans", "MeanShift", "AffinityPropagation", "Birch")  # nearest-centre labels
+CENTRES = ("KMeans", "MiniBatchKMeans", "BisectingKMeans", "MeanShift", "AffinityPropagation", "Birch")  # nearest-centre labels
 
 
 def fit_models():
     import numpy as np
     from sklearn import datasets
-    from sklearn.cluster import AffinityPropagation, Birch, KMeans, MeanShift, MiniBatchKMeans
+    from sklearn.cluster import AffinityPropagation, Birch, BisectingKMeans, KMeans, MeanShift, MiniBatchKMeans
     from sklearn.decomposition import PCA, FastICA, IncrementalPCA, TruncatedSVD
     from sklearn.neural_network import MLPClassifier as MLPC, MLPRegressor as MLPR
     from sklearn.pipeline import make_pipeline
@@ -97,6 +98,8 @@ def fit_models():
     add("km_float32", KMeans(3, n_init=2, random_state=0), blobs[0].astype(np.float32))
     add("mbkm", MiniBatchKMeans(5, batch_size=32, n_init=3, random_state=0), blobs[0])
     add("mbkm_iris", MiniBatchKMeans(3, n_init=3, reassignment_ratio=0.05, random_state=0), iris[0])
+    add("bisect", BisectingKMeans(4, random_state=0), blobs[0])
+    add("bisect_largest", BisectingKMeans(6, bisecting_strategy="largest_cluster", n_init=2, random_state=1), Xs)
     add("meanshift", MeanShift(bandwidth=2.0), blobs[0])
     add("meanshift_iris", MeanShift(), iris[0])
     add("affprop", AffinityPropagation(random_state=0), blobs[0])
@@ -151,6 +154,19 @@ def safe_rows(np, model, X):
     name = type(model).__name__
     if name == "Pipeline":  # the rows as the last step sees them
         return safe_rows(np, model.steps[-1][1], model[:-1].transform(X))
+    if name == "BisectingKMeans":  # every node's choice between its two children
+        ok = np.ones(len(X), dtype=bool)
+        stack = [model._bisecting_tree]
+        while stack:
+            node = stack.pop()
+            if node.left is None:
+                continue
+            c = np.vstack((node.left.center, node.right.center)) + getattr(model, "_X_mean", 0)
+            d = (c ** 2).sum(axis=1) - 2 * X @ c.T
+            scale = np.maximum(1.0, np.abs(d).max(axis=1) + (X ** 2).sum(axis=1))
+            ok &= np.abs(d[:, 0] - d[:, 1]) > 1e-9 * scale
+            stack += [node.left, node.right]
+        return ok
     if name in CENTRES:
         c = model.subcluster_centers_ if name == "Birch" else model.cluster_centers_
         d = (c ** 2).sum(axis=1) - 2 * X @ c.T
@@ -397,6 +413,39 @@ def check_model(np, brine, args, summary, tmp, i, name, model, X, first):
     return checks
 
 
+def check_bisect_elkan(np, brine, summary, tmp, timeout):
+    """BisectingKMeans(algorithm='elkan') pickles the function
+    sklearn.cluster._kmeans._kmeans_single_elkan, which is not on brine's
+    allowlist: refused naming it, and with --trust (an inert object; predict
+    does not use it) it predicts as sklearn."""
+    import pickle
+    from sklearn import datasets
+    from sklearn.cluster import BisectingKMeans
+    X = datasets.load_iris(return_X_y=True)[0]
+    model = BisectingKMeans(3, algorithm="elkan", random_state=0).fit(X)
+    X = np.ascontiguousarray(X[::5])
+    X = X[safe_rows(np, model, X)]
+    path, xpath, out = (os.path.join(tmp, "bisect_elkan" + e) for e in (".pkl", ".x.npy", ".out.npy"))
+    with open(path, "wb") as f:
+        pickle.dump(model, f, protocol=4)
+    np.save(xpath, X)
+    glob = "sklearn.cluster._kmeans._kmeans_single_elkan"
+    res = common.run_brine(brine, ["predict", path, xpath], timeout=timeout)
+    if res.rc != 2 or res.crash_reason() or glob not in res.stderr_text:
+        summary.fail("bisect_elkan/refused", "  expected exit 2 naming %s\n%s" % (glob, res.describe()))
+    else:
+        summary.ok()
+    res = common.run_brine(brine, ["predict", path, xpath, "--trust", "sklearn.cluster._kmeans:_kmeans_single_elkan",
+                                   "-o", out], timeout=timeout)
+    d = "brine failed\n" + res.describe() if res.rc or res.crash_reason() else \
+        compare(np, np.load(out), model.predict(X), True)
+    if d:
+        summary.fail("bisect_elkan/trusted", "  " + d)
+    else:
+        summary.ok()
+    return 2
+
+
 def main():
     import numpy as np
     args = common.parse_args(__doc__.split("\n")[1])
@@ -416,6 +465,7 @@ def main():
                     for i, (name, model, X) in enumerate(models)]
             checks += sum(f.result() for f in futs)
         checks += check_pca_layouts(np, brine, summary, tmp, args.timeout)
+        checks += check_bisect_elkan(np, brine, summary, tmp, args.timeout)
         wild = check_wild(np, brine, summary, tmp, args.timeout)
     print("cluster-mlp: %d models, %d checks; %d wild-file checks against numpy on their own arrays" % (
         len(models), checks, wild))
