@@ -428,6 +428,11 @@ size_t brine_model_n_estimators(const brine_model *model);
 /* 1 when NaN in X is a valid input (trees written by sklearn >= 1.3, whose
  * nodes record where a missing value goes), 0 when it is refused. */
 int brine_model_accepts_nan(const brine_model *model);
+/* 1 when the model reads X as float32, as sklearn's trees and forests do
+ * (infinities and values beyond float32's range are refused); 0 when it
+ * reads float64 (linear models, HistGradientBoosting, preprocessing, ...),
+ * where each estimator refuses what its sklearn refuses. */
+int brine_model_reads_float32(const brine_model *model);
 /* The _sklearn_version the file records, or NULL when it has none (files
  * written before sklearn 0.18). */
 const char *brine_model_sklearn_version(const brine_model *model);

@@ -88,15 +88,16 @@ typedef struct matrix {
     size_t n_rows, n_cols;
 } matrix;
 
-/* Why a value cannot go to the model, or NULL: sklearn converts X to
- * float32 and refuses infinities (also values that overflow float32), and
- * NaN unless the trees record where a missing value goes. */
+/* Why a value cannot go to the model, or NULL: sklearn's trees convert X
+ * to float32 and refuse infinities (also values that overflow float32);
+ * NaN only where the model has a path for it.  Models that read float64
+ * judge infinities themselves (HistGradientBoosting takes them). */
 static const char *bad_value(const brine_model *m, double v) {
     if (isnan(v))
         return brine_model_accepts_nan(m) ? NULL
                                           : "is a missing value; this model (written before sklearn 1.3) has no path "
                                             "for missing values";
-    if (isinf((float)v)) return isinf(v) ? "is infinite (sklearn refuses it)" : "is too large for float32 (sklearn refuses it)";
+    if (brine_model_reads_float32(m) && isinf((float)v)) return isinf(v) ? "is infinite (sklearn refuses it)" : "is too large for float32 (sklearn refuses it)";
     return NULL;
 }
 

@@ -617,6 +617,7 @@ size_t brine_model_n_features_in(const brine_model *m) { return m ? (size_t)m->n
 size_t brine_model_n_outputs(const brine_model *m) { return m ? m->n_outputs : 0; }
 size_t brine_model_n_estimators(const brine_model *m) { return m ? m->n_estimators : 0; }
 int brine_model_accepts_nan(const brine_model *m) { return m ? m->allow_nan : 0; }
+int brine_model_reads_float32(const brine_model *m) { return m && !(m->cls->family->flags & BE_FAM_FLOAT64); }
 const char *brine_model_sklearn_version(const brine_model *m) { return m ? m->sklearn_version : NULL; }
 size_t brine_model_n_feature_names(const brine_model *m) { return m ? m->n_feature_names : 0; }
 
