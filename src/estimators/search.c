@@ -28,7 +28,10 @@
  *    of the k best scores_ in their order, as sklearn 1.2.1's
  *    _get_support_mask: NaN scores count as the lowest float, a stable
  *    ascending argsort keeps its last k (among equal scores the later
- *    columns win); k='all' keeps every column.  VarianceThreshold keeps
+ *    columns win); k='all' keeps every column.  SelectPercentile keeps
+ *    the scores above np.percentile(scores, 100 - percentile) (numpy's
+ *    'linear' interpolation, its _lerp) and tied ones in column order up
+ *    to int(n * percentile / 100) columns.  VarianceThreshold keeps
  *    the columns whose variances_ exceed threshold, NaN and infinity let
  *    through (its allow_nan tag).
  * Rows reach the inner models as the caller gave them (float64, and text
@@ -502,8 +505,66 @@ static brine_status variance_load(brine_model *m, const bv *state, brine_error *
     return be_keep_params(m, state, err);
 }
 
+static int by_value(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* np.percentile(v, q) of n values, numpy 1.24's 'linear' method:
+ * virtual index (n - 1) * (q / 100), then _lerp of its neighbours. */
+static double percentile_linear(double *sorted, size_t n, double q) {
+    double quantile = q / 100, vi = (double)(n - 1) * quantile;
+    double prev = floor(vi);
+    size_t lo, hi;
+    if (vi >= (double)(n - 1)) lo = hi = n - 1;
+    else if (vi < 0) lo = hi = 0;
+    else lo = (size_t)prev, hi = lo + 1;
+    double t = vi - (vi >= (double)(n - 1) ? -1.0 : vi < 0 ? 0.0 : prev);
+    double a = sorted[lo], b = sorted[hi], diff = b - a;
+    double r = a + diff * t;
+    if (t >= 0.5) r = b - diff * (1 - t);
+    return r;
+}
+
+/* SelectPercentile: sklearn 1.2.1's mask — scores above the (100 -
+ * percentile)th percentile, then tied scores in column order up to
+ * int(n * percentile / 100) columns in all (a negative room drops ties
+ * from the end, as Python's slice ties[:room] does). */
+static brine_status percentile_mask(brine_model *m, const double *scores, size_t n, double pct, int pct_is_int,
+                                    int64_t pct_int, char *keep, brine_error *err) {
+    if (pct == 100) {
+        memset(keep, 1, n);
+        return BRINE_OK;
+    }
+    if (pct == 0) return BRINE_OK;
+    double *sorted = malloc(n * sizeof *sorted);
+    size_t *ties = malloc(n * sizeof *ties);
+    if (!sorted || !ties) {
+        free(sorted);
+        free(ties);
+        return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    }
+    memcpy(sorted, scores, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, by_value);
+    double threshold = percentile_linear(sorted, n, pct_is_int ? (double)(100 - pct_int) : 100 - pct);
+    size_t above = 0, nt = 0;
+    for (size_t j = 0; j < n; j++) {
+        if (scores[j] > threshold) keep[j] = 1, above++;
+        else if (scores[j] == threshold) ties[nt++] = j;
+    }
+    double mf = pct_is_int ? (double)((int64_t)n * pct_int) / 100 : (double)n * pct / 100;
+    int64_t room = (int64_t)mf - (int64_t)above; /* int() truncates toward zero */
+    size_t stop = room >= 0 ? ((size_t)room < nt ? (size_t)room : nt) : ((size_t)-room < nt ? nt - (size_t)-room : 0);
+    for (size_t k = 0; k < stop; k++) keep[ties[k]] = 1;
+    free(sorted);
+    free(ties);
+    (void)m;
+    return BRINE_OK;
+}
+
 static brine_status select_load(brine_model *m, const bv *state, brine_error *err) {
     if (!strcmp(m->short_name, "VarianceThreshold")) return variance_load(m, state, err);
+    int by_percentile = !strcmp(m->short_name, "SelectPercentile");
     const bv *sv = bv_dict_get(state, "scores_");
     if (is_none(sv)) return be_fail(err, m, "is not fitted (scores_ is %s)", sv ? "None" : "missing");
     be_matrix sc;
@@ -515,8 +576,35 @@ static brine_status select_load(brine_model *m, const bv *state, brine_error *er
     s->n_in = sc.cols;
     if ((st = be_read_n_features(m, state, &m->n_features_in, err))) return st;
     if ((st = be_check_width(m, (int64_t)s->n_in, "scores_", err))) return st;
-    const bv *kv = bv_dict_get(state, "k");
+    const bv *kv = bv_dict_get(state, by_percentile ? "percentile" : "k");
     int64_t k;
+    if (by_percentile) {
+        double pct;
+        int64_t pi = 0;
+        int is_int = be_get_int(kv, &pi) && kv->kind != BRINE_BOOL;
+        if (!is_int && !be_get_double(kv, &pct)) return be_fail(err, m, "percentile is not a number");
+        if (is_int) pct = (double)pi;
+        if (!(pct >= 0 && pct <= 100)) return be_fail(err, m, "percentile is %g, not in [0, 100]", pct);
+        char *keep = calloc(s->n_in, 1);
+        double *clean = malloc(s->n_in * sizeof *clean);
+        if (!keep || !clean || !(s->cols = be_alloc(m, s->n_in, sizeof *s->cols))) {
+            free(keep);
+            free(clean);
+            return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+        }
+        for (size_t j = 0; j < s->n_in; j++) clean[j] = isnan(sc.v[j]) ? -DBL_MAX : sc.v[j];
+        st = percentile_mask(m, clean, s->n_in, pct, is_int, pi, keep, err);
+        for (size_t j = 0; !st && j < s->n_in; j++)
+            if (keep[j]) s->cols[s->n_out++] = j;
+        free(keep);
+        free(clean);
+        if (st) return st;
+        m->n_outputs = 1;
+        m->n_estimators = 1;
+        m->impl = s;
+        if ((st = be_read_feature_names(m, state, err))) return st;
+        return be_keep_params(m, state, err);
+    }
     if (kv && bv_is_str(kv, "all")) {
         k = (int64_t)s->n_in;
     } else if (!be_get_int(kv, &k) || kv->kind == BRINE_BOOL) {

@@ -165,6 +165,8 @@ def cases():
     reg("SVR", svm.SVR(C=10.0))
     from sklearn.feature_selection import SelectKBest
     clf("SelectKBest", SelectKBest(k=2))
+    from sklearn.feature_selection import SelectPercentile
+    clf("SelectPercentile", SelectPercentile(percentile=50))
     unsup("SimpleImputer", impute.SimpleImputer(strategy="median"), Xnan)
     clf("StackingClassifier", en.StackingClassifier([("lr", lr()), ("dt", dt())], cv=2))
     reg("StackingRegressor", en.StackingRegressor([("r", lm.Ridge()), ("t", tree.DecisionTreeRegressor(max_depth=3))],

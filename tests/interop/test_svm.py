@@ -10,8 +10,8 @@ around LogisticRegression, SVC, a decision tree and Ridge (binary and
 multiclass); OneVsOneClassifier around SVC, LogisticRegression and a tree;
 GridSearchCV and RandomizedSearchCV around SVC, SVR,
 LogisticRegression, a tree and scaler+SVC and scaler+SelectKBest+SVC
-pipelines; SelectKBest with tied and NaN scores; VarianceThreshold on NaN
-input; a TfidfVectorizer + SVC
+pipelines; SelectKBest and SelectPercentile with tied and NaN scores;
+VarianceThreshold on NaN input; a TfidfVectorizer + SVC
 pipeline on documents (`--lines`); all on small data
 (iris, a wine subset, synthetic 2-D, diabetes).  Each is pickled (protocol
 4) and `brine predict --method M -o out.npy` is compared with sklearn for
@@ -57,7 +57,7 @@ def fit_models():
     import scipy.sparse as sp
     from sklearn import datasets, svm
     from sklearn.linear_model import LogisticRegression, Ridge
-    from sklearn.feature_selection import SelectKBest, VarianceThreshold
+    from sklearn.feature_selection import SelectKBest, SelectPercentile, VarianceThreshold
     from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
     from sklearn.multiclass import OneVsOneClassifier, OneVsRestClassifier
     from sklearn.pipeline import make_pipeline
@@ -139,6 +139,10 @@ def fit_models():
     sel = SelectKBest(k=4).fit(wine[0], wine[1])
     sel.scores_ = np.array([2.0, 7.0, np.nan, 7.0, 1.0, 7.0, 0.5, 7.0, 3.0, np.nan, 7.0, 0.0, -1.0])
     m.append(("select_ties", sel, np.ascontiguousarray(wine[0][:20])))  # ties: the later columns win
+    for pct in (10, 33.3, 75):  # tied scores (and a NaN) at the percentile threshold
+        spct = SelectPercentile(percentile=pct).fit(wine[0], wine[1])
+        spct.scores_ = np.array([2.0, 7.0, np.nan, 7.0, 1.0, 7.0, 0.5, 7.0, 3.0, 2.0, 7.0, 0.0, 2.0])
+        m.append(("percentile_%s" % pct, spct, np.ascontiguousarray(wine[0][:20])))
     vt = VarianceThreshold(threshold=0.15).fit(iris[0])
     Xn = iris[0][::5].copy()
     Xn[::4, 2] = np.nan  # VarianceThreshold lets NaN through (allow_nan)
