@@ -374,8 +374,8 @@ brine_status brine_sha256_memory(char out[BRINE_SHA256_HEX_SIZE], const void *da
  * (brine_model_predict_cells).
  * SVC, NuSVC, SVR, NuSVR, OneClassSVM (libsvm, dense and sparse fits),
  * OneVsRestClassifier, OneVsOneClassifier, GridSearchCV and
- * RandomizedSearchCV (every method of best_estimator_), SelectKBest
- * (transform).
+ * RandomizedSearchCV (every method of best_estimator_), SelectKBest,
+ * SelectPercentile and VarianceThreshold (transform).
  * CountVectorizer and TfidfVectorizer (transform of documents given as text
  * cells, one a row) and TfidfTransformer (transform), alone or as the first
  * steps of a Pipeline, whose sparse rows go on sparse to linear models.
