@@ -966,6 +966,23 @@ def predict_in_every_format(brine, tmp, name, model, xpath, ref, sources, timeou
             yield label, meth, got, want
 
 
+
+def compare_in_every_format(brine, tmp, name, model, xpath, ref, sources, timeout, summary, differs,
+                            allow_pickle=False):
+    """predict_in_every_format, each result judged by differs(method, got,
+    want): None when they agree, else what differs (recorded as a failure).
+    Returns the number of results judged."""
+    n = 0
+    for label, meth, got, want in predict_in_every_format(brine, tmp, name, model, xpath, ref, sources, timeout,
+                                                          summary, allow_pickle=allow_pickle):
+        n += 1
+        d = differs(meth, got, want)
+        if d:
+            summary.fail(label, "  " + d)
+        else:
+            summary.ok()
+    return n
+
 # ------------------------------------- files brine writes back, in Python
 
 WRITE_BACK_TARGETS = (("p2.pkl", ["--protocol", "2"]), ("p5.pkl", ["--protocol", "5"]),

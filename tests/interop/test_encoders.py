@@ -439,11 +439,9 @@ def main():
                 np.save(xpath, rows.astype(float))
             else:
                 write_csv(xpath, rows, order, header)
-            for label, meth, got, want in common.predict_in_every_format(
-                    brine, tmp, name, use, xpath, ref, spec["sources"], args.timeout, summary):
-                checks += 1
-                d = compare(np, got, want, tolerance(name, meth))
-                summary.fail(label, "  " + d) if d else summary.ok()
+            checks += common.compare_in_every_format(
+                brine, tmp, name, use, xpath, ref, spec["sources"], args.timeout, summary,
+                lambda meth, got, want: compare(np, got, want, tolerance(name, meth)))
             if spec["inverse"]:
                 codes = ref.get("transform")
                 if name.startswith("label"):
@@ -458,12 +456,9 @@ def main():
                 want = model.inverse_transform(codes[:, 0].astype(int) if name.startswith("label") else codes)
                 if np.asarray(want).dtype.kind == "O" and any(v is None for v in np.asarray(want).ravel()):
                     continue
-                for label, meth, got, w in common.predict_in_every_format(
-                        brine, tmp, name + "_inv", use, ipath, {"inverse_transform": np.asarray(want)},
-                        spec["sources"][:2], args.timeout, summary):
-                    checks += 1
-                    d = compare(np, got, w, None)
-                    summary.fail(label, "  " + d) if d else summary.ok()
+                checks += common.compare_in_every_format(
+                    brine, tmp, name + "_inv", use, ipath, {"inverse_transform": np.asarray(want)},
+                    spec["sources"][:2], args.timeout, summary, lambda meth, got, w: compare(np, got, w, None))
             # written back verbatim by brine convert; Python reloads it with equal outputs
             if name in ("onehot_ignore", "ordinal", "label_str", "impute_mean_ind", "poly3", "ct_rf", "union"):
                 path = os.path.join(tmp, "%s.p4" % name)

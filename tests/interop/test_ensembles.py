@@ -278,18 +278,13 @@ def main():
             xpath = os.path.join(tmp, name + ".x.npy")
             np.save(xpath, X)
             ref = reference(np, model, X)
-            for label, meth, got, want in common.predict_in_every_format(
-                    brine, tmp, name, model, xpath, ref, SOURCES if name in ALL_CONTAINERS else SOURCES[2:3],
-                    args.timeout, summary, allow_pickle=True):
-                checks += 1
-                if meth == "apply":
-                    got = got.astype(np.int64)
-                d = compare(np, got, want, meth in ("predict", "apply") and hasattr(model, "classes_")
-                            or meth == "apply")
-                if d:
-                    summary.fail(label, "  " + d)
-                else:
-                    summary.ok()
+            checks += common.compare_in_every_format(
+                brine, tmp, name, model, xpath, ref, SOURCES if name in ALL_CONTAINERS else SOURCES[2:3],
+                args.timeout, summary,
+                lambda meth, got, want: compare(np, got.astype(np.int64) if meth == "apply" else got, want,
+                                                meth in ("predict", "apply") and hasattr(model, "classes_")
+                                                or meth == "apply"),
+                allow_pickle=True)
             sname, path = "p4", os.path.join(tmp, "%s.p4" % name)
             # methods sklearn lacks are refused
             for meth in METHODS:

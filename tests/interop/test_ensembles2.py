@@ -343,14 +343,9 @@ def main():
             family = name.split("_")[0]
             first = family not in seen
             seen.add(family)
-            for label, meth, got, want in common.predict_in_every_format(
-                    brine, tmp, name, model, xpath, ref, formats, args.timeout, summary, allow_pickle=True):
-                checks += 1
-                d = compare(np, got, want, meth == "predict" and clf, linear)
-                if d:
-                    summary.fail(label, "  " + d)
-                else:
-                    summary.ok()
+            checks += common.compare_in_every_format(
+                brine, tmp, name, model, xpath, ref, formats, args.timeout, summary,
+                lambda meth, got, want: compare(np, got, want, meth == "predict" and clf, linear), allow_pickle=True)
             path = os.path.join(tmp, "%s.p4" % name)
             for meth in METHODS + ("apply",):
                 if meth in ref or not first:  # one model of each family: methods sklearn lacks

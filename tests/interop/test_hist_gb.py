@@ -428,14 +428,10 @@ def main():
             # every container for one classifier and one regressor, the
             # default one for the rest (the ASan run of check.sh stays short)
             sources = ALL_SOURCES if name in ("hgbc_cat_str_es", "hgbr_cat_es") else ONE_SOURCE
-            for label, meth, got, want in common.predict_in_every_format(
-                    brine, tmp, name, model, xpath, ref, sources, args.timeout, summary, allow_pickle=True):
-                checks += 1
-                d = compare(np, got, want, meth == "predict" and hasattr(model, "classes_"))
-                if d:
-                    summary.fail(label, "  " + d)
-                else:
-                    summary.ok()
+            checks += common.compare_in_every_format(
+                brine, tmp, name, model, xpath, ref, sources, args.timeout, summary,
+                lambda meth, got, want: compare(np, got, want, meth == "predict" and hasattr(model, "classes_")),
+                allow_pickle=True)
             path = os.path.join(tmp, "%s.p4" % name)
             # written back verbatim (the generic save): one container per
             # model, all four over the models; sklearn 1.2.1 reloads each

@@ -210,14 +210,9 @@ def main():
             xpath = os.path.join(tmp, name + ".x.npy")
             np.save(xpath, np.ascontiguousarray(X[:50], dtype=np.float64))
             ref = {meth: np.asarray(getattr(model, meth)(X[:50])) for meth in METHODS if hasattr(model, meth)}
-            for label, meth, got, want in common.predict_in_every_format(
-                    brine, tmp, name, model, xpath, ref, SOURCES, args.timeout, summary):
-                checks += 1
-                d = compare(np, got, want, tolerance(name, meth))
-                if d:
-                    summary.fail(label, "  " + d)
-                else:
-                    summary.ok()
+            checks += common.compare_in_every_format(
+                brine, tmp, name, model, xpath, ref, SOURCES, args.timeout, summary,
+                lambda meth, got, want: compare(np, got, want, tolerance(name, meth)))
             sname, path = "p4", os.path.join(tmp, "%s.p4" % name)
             # written back verbatim: two containers per model, all of them over the models
             k = len(written) % 2

@@ -317,14 +317,9 @@ def main():
         def work(item):
             i, name, model, Q, xpath, ref, refuse = item
             sources = [SOURCES[i % len(SOURCES)]]  # one container per model, in rotation
-            for label, meth, got, want in common.predict_in_every_format(
-                    brine, tmp, name, model, xpath, ref, sources, args.timeout, summary):
-                count("checks")
-                d = compare(np, got, want, tolerance(name, meth))
-                if d:
-                    summary.fail(label, "  " + d)
-                else:
-                    summary.ok()
+            count("checks", common.compare_in_every_format(
+                brine, tmp, name, model, xpath, ref, sources, args.timeout, summary,
+                lambda meth, got, want: compare(np, got, want, tolerance(name, meth))))
             path = os.path.join(tmp, "%s.p4" % name)
             if not os.path.exists(path):
                 with open(path, "wb") as f:

@@ -147,14 +147,9 @@ def main():
         np.save(xpath, X)
         for name, model in models:
             ref = {"predict": model.predict(X)}
-            for label, _, got, want in common.predict_in_every_format(brine, tmp, name, model, xpath, ref, SOURCES,
-                                                                     args.timeout, summary):
-                checks += 1
-                u = ulps(np, got, want)
-                if u <= 4:
-                    summary.ok()
-                else:
-                    summary.fail(label, "  %s ulp apart" % u)
+            checks += common.compare_in_every_format(
+                brine, tmp, name, model, xpath, ref, SOURCES, args.timeout, summary,
+                lambda _, got, want: None if ulps(np, got, want) <= 4 else "%s ulp apart" % ulps(np, got, want))
             written += common.written_back(brine, tmp, name, os.path.join(tmp, name + ".p4"), model, X, ["predict"],
                                            summary, timeout=args.timeout,
                                            targets=common.WRITE_BACK_TARGETS[len(name) % 2 * 2:][:2])

@@ -413,14 +413,9 @@ def check_column_transformer(np, brine, summary, tmp, timeout):
             w.writerow([r[0], repr(r[1])])
     ref = {m: np.asarray(getattr(p, m)(T)) for m in ("predict", "predict_proba", "decision_function")}
     n = 0
-    for label, meth, got, want in common.predict_in_every_format(brine, tmp, "ct_tfidf_logreg", p, xpath, ref,
-                                                               P4, timeout, summary):
-        n += 1
-        d = compare(np, got, want, None if meth == "predict" else 1e-9)
-        if d:
-            summary.fail(label, "  " + d)
-        else:
-            summary.ok()
+    n += common.compare_in_every_format(brine, tmp, "ct_tfidf_logreg", p, xpath, ref, P4, timeout, summary,
+                                        lambda meth, got, want: compare(np, got, want,
+                                                                        None if meth == "predict" else 1e-9))
     return n
 
 
@@ -438,14 +433,9 @@ def main():
         write_docs(xpath, TEST)
         for k, (name, model, sources) in enumerate(models):
             ref = reference(np, model)
-            for label, meth, got, want in common.predict_in_every_format(
-                    brine, tmp, name, model, xpath, ref, sources, args.timeout, summary):
-                checks += 1
-                d = compare(np, got, want, tolerance(name, meth))
-                if d:
-                    summary.fail(label, "  " + d)
-                else:
-                    summary.ok()
+            checks += common.compare_in_every_format(
+                brine, tmp, name, model, xpath, ref, sources, args.timeout, summary,
+                lambda meth, got, want: compare(np, got, want, tolerance(name, meth)))
             targets = common.WRITE_BACK_TARGETS[k % 4:k % 4 + 1]  # each container, in turn
             written += written_back(np, brine, tmp, name, os.path.join(tmp, "%s.p4" % name), model, targets,
                                     summary, args.timeout)
