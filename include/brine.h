@@ -379,11 +379,12 @@ brine_status brine_sha256_memory(char out[BRINE_SHA256_HEX_SIZE], const void *da
  * CountVectorizer and TfidfVectorizer (transform of documents given as text
  * cells, one a row) and TfidfTransformer (transform), alone or as the first
  * steps of a Pipeline, whose sparse rows go on sparse to linear models.
- * KMeans and MiniBatchKMeans (predict: labels 0..k-1 as the model's classes;
- * transform), BisectingKMeans, MeanShift and AffinityPropagation
- * (predict), Birch and BisectingKMeans (transform too), PCA (transform, score_samples), IncrementalPCA, TruncatedSVD,
- * FastICA (transform), MLPClassifier (binary, multiclass, multilabel) and
- * MLPRegressor (written back verbatim).
+ * KMeans, MiniBatchKMeans, BisectingKMeans and Birch (predict: cluster
+ * labels as the model's classes; transform), MeanShift and
+ * AffinityPropagation (predict), PCA (transform, score_samples),
+ * IncrementalPCA, TruncatedSVD, FastICA, FactorAnalysis (transform),
+ * MLPClassifier (binary, multiclass, multilabel) and MLPRegressor (all
+ * written back verbatim).
  * Linear models, scalers and pipelines
  * cannot be saved yet (BRINE_E_UNSUPPORTED).
  *

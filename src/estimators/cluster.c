@@ -40,6 +40,8 @@
  *             it; IncrementalPCA alike, _BasePCA's transform); TruncatedSVD:
  *             x @ components_.T; FastICA: (x - mean_) @ components_.T when it
  *             whitened (_whiten), else x @ components_.T.
+ *             FactorAnalysis: ((x - mean_) @ W.T) @ inv(I + W @
+ *             components_.T), W = components_ / noise_variance_.
  *   score_samples (PCA): sklearn 1.2.1's get_precision() (the matrix
  *             inversion lemma, or the inverse of get_covariance() when
  *             noise_variance_ is 0) and fast_logdet, with brine's own
@@ -357,6 +359,9 @@ typedef struct dec_model {
     double *ev;        /* k: explained_variance_ */
     double noise;      /* noise_variance_ */
     int whiten;
+    /* FactorAnalysis: transform = ((x - mean_) @ wpsi.T) @ cov_z */
+    double *wpsi;      /* k * n: components_ / noise_variance_ */
+    double *cov_z;     /* k * k: inv(I + wpsi @ components_.T) */
 } dec_model;
 
 /* PCA.score_samples is computed with an n_features^2 precision matrix (and,
@@ -517,6 +522,7 @@ static brine_status decomp_load(brine_model *m, const bv *state, brine_error *er
     if (!d) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
     int pca = !strcmp(m->short_name, "PCA") || !strcmp(m->short_name, "IncrementalPCA");
     int ica = !strcmp(m->short_name, "FastICA");
+    int fa = !strcmp(m->short_name, "FactorAnalysis");
     be_matrix c;
     brine_status st = be_read_n_features(m, state, &m->n_features_in, err);
     if (!st) st = read_2d(m, state, "components_", &c, err);
@@ -525,6 +531,29 @@ static brine_status decomp_load(brine_model *m, const bv *state, brine_error *er
     d->k = c.rows;
     d->n = c.cols;
     d->comp = c.v;
+    if (fa) {
+        if ((st = read_mean(m, state, d, 0, err))) return st;
+        const bv *nv = bv_dict_get(state, "noise_variance_");
+        if (is_none(nv)) return be_fail(err, m, "noise_variance_ is %s", nv ? "None" : "missing");
+        be_matrix v;
+        if ((st = be_read_matrix(m, nv, "noise_variance_", 1, &v, err))) return st;
+        if (v.ndim != 1 || v.cols != d->n)
+            return be_fail(err, m, "noise_variance_ has %zu values but components_ has %zu features", v.rows * v.cols, d->n);
+        size_t k = d->k, n = d->n;
+        if (k > n) return be_fail(err, m, "components_ has %zu rows for %zu features", k, n);
+        if (k > 4096) /* a k^3 inverse at load */
+            return be_fail_status(err, BRINE_E_UNSUPPORTED, m, "%zu components (brine reads up to 4096)", k);
+        d->wpsi = be_alloc(m, k * n, sizeof *d->wpsi);
+        d->cov_z = be_alloc(m, k * k, sizeof *d->cov_z);
+        double *a = be_alloc(m, k * k, sizeof *a);
+        if (!d->wpsi || !d->cov_z || !a) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+        for (size_t i = 0; i < k * n; i++) d->wpsi[i] = d->comp[i] / v.v[i % n];
+        for (size_t i = 0; i < k; i++) {
+            for (size_t j = 0; j < k; j++) a[i * k + j] = (i == j ? 1.0 : 0.0) + dot(d->wpsi + i * n, d->comp + j * n, n);
+        }
+        if (!invert(a, d->cov_z, k))
+            return be_fail(err, m, "I + (components_ / noise_variance_) @ components_.T is singular");
+    }
     if (ica) {
         int whitened = 0;
         if ((st = ica_whitened(m, state, &whitened, err))) return st;
@@ -626,11 +655,21 @@ static brine_status decomp_predict(const brine_model *m, brine_method method, co
     brine_status st = be_check_rows(m, in->xd, in->n_rows * in->n_cols, in->n_cols, 0, err);
     if (st) return st;
     if (method == BRINE_METHOD_SCORE_SAMPLES) return pca_score(m, d, in, out, err);
-    double *row = malloc((d->n + 1) * sizeof *row);
+    double *row = malloc((d->n + d->k + 1) * sizeof *row);
     if (!row) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
     for (size_t r = 0; r < in->n_rows; r++) {
         const double *x = in->xd + r * d->n;
         for (size_t f = 0; f < d->n; f++) row[f] = d->mean && !d->mc ? x[f] - d->mean[f] : x[f];
+        if (d->cov_z) { /* FactorAnalysis */
+            double *t = row + d->n;
+            for (size_t i = 0; i < d->k; i++) t[i] = dot(row, d->wpsi + i * d->n, d->n);
+            for (size_t j = 0; j < d->k; j++) {
+                double acc = 0.0;
+                for (size_t i = 0; i < d->k; i++) acc += t[i] * d->cov_z[i * d->k + j];
+                out->values[r * d->k + j] = acc;
+            }
+            continue;
+        }
         for (size_t j = 0; j < d->k; j++) {
             double t = dot(row, d->comp + j * d->n, d->n);
             if (d->mc) t -= d->mc[j];

@@ -1068,6 +1068,7 @@ static void registry_has_the_new_rows(void) {
         {"sklearn.decomposition.truncated_svd", "TruncatedSVD"},
         {"sklearn.decomposition._incremental_pca", "IncrementalPCA"},
         {"sklearn.decomposition.fastica_", "FastICA"},
+        {"sklearn.decomposition._factor_analysis", "FactorAnalysis"},
         {"sklearn.neural_network._multilayer_perceptron", "MLPRegressor"},
         {"sklearn.neural_network.multilayer_perceptron", "MLPClassifier"},
     };

@@ -8,7 +8,8 @@ fits pickle a function brine refuses, and predict with --trust), MeanShift, Affi
 when it does not converge), Birch (agglomerative, none and KMeans global
 clustering), PCA (full, arpack, randomized solvers; whiten; n_components
 an int, a fraction, 'mle'), IncrementalPCA, FastICA (unit-variance,
-arbitrary-variance, no whitening), TruncatedSVD (randomized, arpack), MLPClassifier
+arbitrary-variance, no whitening), FactorAnalysis (no rotation,
+varimax), TruncatedSVD (randomized, arpack), MLPClassifier
 (binary, multiclass, multilabel; int and string labels; every activation;
 lbfgs, adam and sgd solvers; one to three hidden layers) and MLPRegressor
 (single and multi-output, every activation), and pipelines with a PCA step
@@ -64,7 +65,7 @@ def fit_models():
     import numpy as np
     from sklearn import datasets
     from sklearn.cluster import AffinityPropagation, Birch, BisectingKMeans, KMeans, MeanShift, MiniBatchKMeans
-    from sklearn.decomposition import PCA, FastICA, IncrementalPCA, TruncatedSVD
+    from sklearn.decomposition import PCA, FactorAnalysis, FastICA, IncrementalPCA, TruncatedSVD
     from sklearn.neural_network import MLPClassifier as MLPC, MLPRegressor as MLPR
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -124,6 +125,8 @@ def fit_models():
     add("ica_unit", FastICA(3, whiten="unit-variance", random_state=0, max_iter=400), Xs)
     add("ica_arbitrary", FastICA(2, whiten="arbitrary-variance", random_state=1, max_iter=400), iris[0])
     add("ica_nowhiten", FastICA(whiten=False, random_state=0, max_iter=400), Xs_s[:, :4])
+    add("fa", FactorAnalysis(3, random_state=0), Xs)
+    add("fa_varimax", FactorAnalysis(2, rotation="varimax", random_state=0), wine_s[0])
     add("tsvd", TruncatedSVD(2, random_state=0), wine[0])
     add("tsvd_arpack", TruncatedSVD(3, algorithm="arpack"), Xs)
     add("mlp_bin_relu", MLPC((6,), solver="lbfgs", max_iter=300, random_state=0), *bc_s)
@@ -357,6 +360,8 @@ def check_model(np, brine, args, summary, tmp, i, name, model, X, first):
     xpath = os.path.join(tmp, name + ".x.npy")
     np.save(xpath, X)
     ref = {meth: np.asarray(getattr(model, meth)(X)) for meth in METHODS if hasattr(model, meth)}
+    if type(model).__name__ == "FactorAnalysis":
+        ref.pop("score_samples")  # not implemented: checked to be refused below
     kind = type(model).__name__
     last = type(model.steps[-1][1]).__name__ if kind == "Pipeline" else kind
     if name in LEADERS:  # protocols 2-5, zlib and lz4; the first KMeans every compressor too
