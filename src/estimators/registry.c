@@ -135,6 +135,8 @@ static const be_class classes[] = {
     LINEAR("sklearn.linear_model.stochastic_gradient", "SGDRegressor", 0),
     {"sklearn.model_selection._search", "GridSearchCV", &be_search_family, 0, NULL},
     {"sklearn.model_selection._search", "RandomizedSearchCV", &be_search_family, 0, NULL},
+    {"sklearn.model_selection._search_successive_halving", "HalvingGridSearchCV", &be_search_family, 0, NULL},
+    {"sklearn.model_selection._search_successive_halving", "HalvingRandomSearchCV", &be_search_family, 0, NULL},
     {"sklearn.multiclass", "OneVsOneClassifier", &be_ovo_family, 1, NULL},
     {"sklearn.multiclass", "OneVsRestClassifier", &be_ovr_family, 1, NULL},
     NB("sklearn.naive_bayes", "BernoulliNB"),

@@ -108,6 +108,9 @@ def cases():
     clf("GradientBoostingClassifier", en.GradientBoostingClassifier(n_estimators=5, random_state=0))
     reg("GradientBoostingRegressor", en.GradientBoostingRegressor(n_estimators=5, random_state=0))
     clf("GridSearchCV", ms.GridSearchCV(lr(), {"C": [0.1, 1.0]}, cv=2))
+    from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+    clf("HalvingGridSearchCV", ms.HalvingGridSearchCV(lr(), {"C": [0.1, 1.0]}, cv=2))
+    clf("HalvingRandomSearchCV", ms.HalvingRandomSearchCV(lr(), {"C": [0.1, 1.0, 10.0]}, cv=2, random_state=0))
     clf("HistGradientBoostingClassifier", en.HistGradientBoostingClassifier(max_iter=5))
     reg("HistGradientBoostingRegressor", en.HistGradientBoostingRegressor(max_iter=5))
     unsup("IsolationForest", en.IsolationForest(n_estimators=5, random_state=0))

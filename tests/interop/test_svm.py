@@ -8,7 +8,7 @@ decision_function_shape 'ovr' and 'ovo', break_ties, dense and sparse
 (CSR) fits; OneVsRestClassifier
 around LogisticRegression, SVC, a decision tree and Ridge (binary and
 multiclass); OneVsOneClassifier around SVC, LogisticRegression and a tree;
-GridSearchCV and RandomizedSearchCV around SVC, SVR,
+GridSearchCV, RandomizedSearchCV and the halving searches around SVC, SVR,
 LogisticRegression, a tree and scaler+SVC and scaler+SelectKBest+SVC
 pipelines; SelectKBest and SelectPercentile with tied and NaN scores;
 VarianceThreshold on NaN input; a TfidfVectorizer + SVC
@@ -58,7 +58,8 @@ def fit_models():
     from sklearn import datasets, svm
     from sklearn.linear_model import LogisticRegression, Ridge
     from sklearn.feature_selection import SelectKBest, SelectPercentile, VarianceThreshold
-    from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
+    from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+    from sklearn.model_selection import GridSearchCV, HalvingGridSearchCV, HalvingRandomSearchCV, RandomizedSearchCV
     from sklearn.multiclass import OneVsOneClassifier, OneVsRestClassifier
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -132,6 +133,8 @@ def fit_models():
                                       {"svc__C": [1.0, 3.0]}, cv=3), (wX[::2], wy[::2]), X=wX[::2])
     add("rand_logreg_iris", RandomizedSearchCV(LogisticRegression(max_iter=500), {"C": [0.1, 1.0, 10.0]},
                                                n_iter=2, cv=3, random_state=0), iris)
+    add("halving_grid_svc", HalvingGridSearchCV(svm.SVC(), {"C": [0.5, 2.0, 8.0]}, cv=3, random_state=0), iris)
+    add("halving_rand_svr", HalvingRandomSearchCV(svm.SVR(), {"C": [1.0, 10.0, 100.0]}, cv=3, random_state=0), diab)
     add("rand_svc_bin", RandomizedSearchCV(svm.SVC(probability=True, random_state=0),
                                            {"gamma": [0.5, 1.0, 2.0]}, n_iter=2, cv=3, random_state=0), (X2, y2))
     add("grid_pipe_select", GridSearchCV(make_pipeline(StandardScaler(), SelectKBest(), svm.SVC()),
