@@ -15,7 +15,8 @@ CSTD := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 INC := -Iinclude -Isrc
 CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) -g -fPIC -fvisibility=hidden $(SAN) $(INC) $(CFLAGS)
-LIBS := -lz -ldeflate -lbz2 -llzma -llz4 -lgmp -lsodium -ljansson -lpcre2-8 -licuuc -licudata -lpthread -lm
+include libs.mk
+LIBS := $(BRINE_LIBS)
 LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 
 LIB_SRC := $(sort $(wildcard src/io/*.c src/pickle/*.c src/numpy/*.c src/joblib/*.c src/estimators/*.c src/train/*.c))
@@ -42,9 +43,9 @@ $(BUILD)/libbrine.so: $(LIB_OBJ)
 $(BUILD)/brine: $(CLI_OBJ) $(BUILD)/libbrine.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(BUILD)/libbrine.a $(LIBS)
 
-$(BUILD)/brine.pc: brine.pc.in
+$(BUILD)/brine.pc: brine.pc.in libs.mk
 	@mkdir -p $(BUILD)
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/^#define BRINE_VERSION_STRING "\(.*\)"/\1/p' include/brine.h)|g' $< > $@
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBS_PRIVATE@|$(BRINE_LIBS)|g' -e 's|@VERSION@|$(shell sed -n 's/^#define BRINE_VERSION_STRING "\(.*\)"/\1/p' include/brine.h)|g' $< > $@
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libbrine.a tests/harness.h tests/asm.h
 	@mkdir -p $(dir $@)
