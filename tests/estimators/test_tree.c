@@ -487,7 +487,9 @@ static void methods_parse(void) {
     CHECK(brine_method_parse(&m, "fly", NULL) == BRINE_E_ARGUMENT);
     CHECK_STR(brine_method_name(BRINE_METHOD_PREDICT), "predict");
     CHECK_STR(brine_method_name(BRINE_METHOD_SCORE_SAMPLES), "score_samples");
-    CHECK(brine_method_name((brine_method)7) == NULL);
+    CHECK(brine_method_parse(&m, "inverse_transform", NULL) == BRINE_OK && m == BRINE_METHOD_INVERSE_TRANSFORM);
+    CHECK_STR(brine_method_name(BRINE_METHOD_INVERSE_TRANSFORM), "inverse_transform");
+    CHECK(brine_method_name((brine_method)8) == NULL);
 }
 
 int main(void) {
