@@ -115,6 +115,13 @@ def cases():
     reg("HistGradientBoostingRegressor", en.HistGradientBoostingRegressor(max_iter=5))
     unsup("IsolationForest", en.IsolationForest(n_estimators=5, random_state=0))
     unsup("KMeans", cluster.KMeans(3, n_init=1, random_state=0))
+    unsup("BisectingKMeans", cluster.BisectingKMeans(3, random_state=0))
+    unsup("Birch", cluster.Birch(n_clusters=3))
+    unsup("MeanShift", cluster.MeanShift(bandwidth=1.5))
+    unsup("AffinityPropagation", cluster.AffinityPropagation(random_state=0))
+    unsup("IncrementalPCA", decomposition.IncrementalPCA(2))
+    unsup("FastICA", decomposition.FastICA(2, random_state=0, max_iter=500))
+    unsup("FactorAnalysis", decomposition.FactorAnalysis(2, random_state=0))
     clf("KNeighborsClassifier", neighbors.KNeighborsClassifier(5))
     reg("KNeighborsRegressor", neighbors.KNeighborsRegressor(4, weights="distance"))
     labels = np.array(["setosa", "versicolor", "virginica"])[yi]
