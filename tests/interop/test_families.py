@@ -18,7 +18,11 @@ without a case here fails the test):
                the same class whose default method gives exactly the
                original's output;
   inspect      `brine inspect --json` names the class and its
-               n_features_in_ (and classes_ for classifiers).
+               n_features_in_ (and classes_ for classifiers);
+  read checks  every row of layout.c's table of checked reads (the
+               versions the version policy counts as verified for classes
+               written back verbatim) names a real file of that version
+               that brine predicts with.
 
 Usage: /usr/bin/python3 tests/interop/test_families.py --brine build/brine
 Last line: `families: P passed, F failed`."""
@@ -50,6 +54,37 @@ def registry_classes():
     body = text[text.index("static const be_class classes[] = {"):]
     body = body[:body.index("\n};")]
     return sorted({name for _, name in re.findall(r'^\s*(?:[A-Z]+\(|\{)"([^"]+)", "([^"]+)"', body, re.M)})
+
+
+def read_checks():
+    """(class, version, evidence) rows of layout.c's table of checked reads."""
+    with open(os.path.join(common.REPO, "src", "estimators", "layout.c"), encoding="utf-8") as f:
+        text = f.read()
+    body = text[text.index("static const read_check read_checks[] = {"):]
+    body = body[:body.index("\n};")]
+    return re.findall(r'\{"([^"]+)", "([^"]+)", "([^"]+)"\}', body)
+
+
+def check_read_checks(summary):
+    """Each row's evidence is a real file of that version that brine predicts
+    (tests/wild_expectations.tsv) or a member of one (055)."""
+    import csv
+    wild = common.default_wild()
+    with open(os.path.join(wild, "MANIFEST.tsv"), newline="") as f:
+        manifest = {r["id"]: r for r in csv.DictReader(f, delimiter="\t")}
+    with open(os.path.join(common.REPO, "tests", "wild_expectations.tsv"), newline="") as f:
+        expect = {r["id"]: r for r in csv.DictReader((l for l in f if not l.startswith("#")), delimiter="\t")}
+    rows = read_checks()
+    for cls, version, evidence in rows:
+        m = re.match(r"wild (\d{3})( \(a member)?", evidence)
+        row = manifest.get(m.group(1)) if m else None
+        ok = bool(row) and row["sklearn_version"] == version and (
+            bool(m.group(2)) or (row["top_class"].endswith("." + cls) and expect[m.group(1)]["predict"] == "ok"))
+        if ok:
+            summary.ok()
+        else:
+            summary.fail("read check %s %s" % (cls, version), "  evidence %r is no such predicting file" % evidence)
+    return len(rows)
 
 
 def cases():
@@ -295,11 +330,13 @@ def main():
                      "  without a case: %s\n  cases of no registry class: %s" % (missing, extra))
     else:
         summary.ok()
+    n_checks = check_read_checks(summary)
     with common.TempDir(args.keep) as tmp:
         items = [(k, n) + models[n] for k, n in enumerate(sorted(models)) if n in registry]
         common.run_parallel(lambda it: check_one(np, brine, tmp, *it, summary, args.timeout), items, args.jobs)
     print("families: %d registry classes; each through 2 of joblib's %s, one write-back loaded by sklearn 1.2.1, "
-          "inspect --json" % (len(registry), "/".join(COMPRESSORS)))
+          "inspect --json; %d checked-read rows of layout.c backed by their wild files" % (
+              len(registry), "/".join(COMPRESSORS), n_checks))
     return summary.finish()
 
 
