@@ -10,7 +10,7 @@ import sys
 
 ESTIMATORS = ("DecisionTreeClassifier", "DecisionTreeRegressor", "ExtraTreeClassifier", "ExtraTreeRegressor",
               "RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier", "ExtraTreesRegressor")
-METHODS = ("predict", "predict_proba", "apply")
+METHODS = ("predict", "predict_proba", "predict_log_proba", "apply")
 FEATURE_ORDER = ["single-output", "multi-output", "int labels", "float labels", "bool labels", "str labels",
                  "named columns", "oob"]
 

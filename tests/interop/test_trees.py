@@ -599,6 +599,9 @@ def ref_tree_proba(t, leaves, n_classes, fractions):
 
 def ref_predict(st, trees, classifier, method, X):
     """An independent evaluation of the node arrays (see the docstring)."""
+    if method == "predict_log_proba":  # sklearn's np.log of predict_proba
+        p = ref_predict(st, trees, classifier, "predict_proba", X)
+        return [np.log(a) for a in p] if isinstance(p, list) else np.log(p)
     X32 = X.astype(np.float32)
     leaves = [ref_apply(t, X32) for t in trees]
     forest = "estimators_" in st
