@@ -35,14 +35,15 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <sodium.h>
-#include <unicode/uchar.h>
-#include <unicode/unorm2.h>
-#include <unicode/ustring.h>
 #include <unicode/utf16.h>
 
 #include "estimators/estimator.h"
+#include "estimators/icu.h"
 #include "io/error.h"
 #include "pickle/text.h"
+
+/* ICU, loaded by text_load before any text is read (icu.c). */
+#define ICU be_icu_get(NULL)
 
 enum { TX_COUNT = 1, TX_TFIDF_VEC = 2, TX_TFIDF = 3 };
 enum { AN_WORD = 1, AN_CHAR = 2, AN_CHAR_WB = 3 };
@@ -181,11 +182,11 @@ static int py_assigned(uint32_t c);
 static int py_isword(uint32_t c) {
     if (c < 128) return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
     if (!py_assigned(c)) return 0;
-    int8_t t = u_charType((UChar32)c);
+    int8_t t = ICU->char_type((UChar32)c);
     if (t == U_UPPERCASE_LETTER || t == U_LOWERCASE_LETTER || t == U_TITLECASE_LETTER || t == U_MODIFIER_LETTER ||
         t == U_OTHER_LETTER)
         return 1;
-    return u_getIntPropertyValue((UChar32)c, UCHAR_NUMERIC_TYPE) != U_NT_NONE;
+    return ICU->int_property((UChar32)c, UCHAR_NUMERIC_TYPE) != U_NT_NONE;
 }
 
 /* ---------------------------------------------------- scratch text */
@@ -268,13 +269,13 @@ enum { TX_UNICODE_MAJOR = 14 };
 static int py_assigned(uint32_t c) {
     if (c < 0x0800) return 1;
     UVersionInfo v;
-    u_charAge((UChar32)c, v);
+    ICU->char_age((UChar32)c, v);
     return v[0] <= TX_UNICODE_MAJOR;
 }
 
-static int py_cased(uint32_t c) { return u_hasBinaryProperty((UChar32)c, UCHAR_CASED) && py_assigned(c); }
+static int py_cased(uint32_t c) { return ICU->binary_property((UChar32)c, UCHAR_CASED) && py_assigned(c); }
 static int py_case_ignorable(uint32_t c) {
-    return u_hasBinaryProperty((UChar32)c, UCHAR_CASE_IGNORABLE) && py_assigned(c);
+    return ICU->binary_property((UChar32)c, UCHAR_CASE_IGNORABLE) && py_assigned(c);
 }
 
 /* CPython's handle_capital_sigma: U+03A3 lowercases to final sigma after
@@ -320,7 +321,7 @@ static int py_lower(const uint32_t *a, size_t n, tx_cps *out) {
             int32_t sl = 0, k = 0;
             U16_APPEND_UNSAFE(src, sl, c);
             UErrorCode ec = U_ZERO_ERROR;
-            int32_t dl = u_strToLower(dst, 8, src, sl, "", &ec);
+            int32_t dl = ICU->str_to_lower(dst, 8, src, sl, "", &ec);
             if (U_FAILURE(ec) || dl > 8) return 0;
             while (k < dl) {
                 UChar32 d;
@@ -337,7 +338,7 @@ static int py_lower(const uint32_t *a, size_t n, tx_cps *out) {
  * Code points CPython does not know stay as they are (starters). */
 static int strip_accents(tx_work *w, int mode, const uint32_t *a, size_t n, tx_cps *out) {
     UErrorCode ec = U_ZERO_ERROR;
-    const UNormalizer2 *nfkd = unorm2_getNFKDInstance(&ec);
+    const UNormalizer2 *nfkd = ICU->nfkd_instance(&ec);
     if (U_FAILURE(ec)) return 0;
     out->n = 0;
     size_t i = 0;
@@ -355,13 +356,13 @@ static int strip_accents(tx_work *w, int mode, const uint32_t *a, size_t n, tx_c
         int32_t ul = 0;
         for (size_t k = i; k < j; k++) U16_APPEND_UNSAFE(w->u16a, ul, a[k]);
         ec = U_ZERO_ERROR;
-        int32_t need = unorm2_normalize(nfkd, w->u16a, ul, w->u16b, (int32_t)w->u16cap, &ec);
+        int32_t need = ICU->normalize(nfkd, w->u16a, ul, w->u16b, (int32_t)w->u16cap, &ec);
         UChar *res = w->u16b, *big = NULL;
         if (ec == U_BUFFER_OVERFLOW_ERROR) {
             big = malloc(((size_t)need + 1) * sizeof *big);
             if (!big) return 0;
             ec = U_ZERO_ERROR;
-            need = unorm2_normalize(nfkd, w->u16a, ul, big, need + 1, &ec);
+            need = ICU->normalize(nfkd, w->u16a, ul, big, need + 1, &ec);
             res = big;
         }
         if (U_FAILURE(ec) || !cps_reserve(out, out->n + (size_t)need + 1)) {
@@ -371,7 +372,7 @@ static int strip_accents(tx_work *w, int mode, const uint32_t *a, size_t n, tx_c
         for (int32_t k = 0; k < need;) {
             UChar32 c;
             U16_NEXT(res, k, need, c);
-            int drop = mode == ACC_ASCII ? c >= 128 : u_getCombiningClass(c) != 0;
+            int drop = mode == ACC_ASCII ? c >= 128 : ICU->combining_class(c) != 0;
             if (!drop) out->p[out->n++] = (uint32_t)c;
         }
         free(big);
@@ -1455,6 +1456,10 @@ static brine_status load_vectorizer(brine_model *m, tx_model *t, const bv *state
 }
 
 static brine_status text_load(brine_model *m, const bv *state, brine_error *err) {
+    const char *lib;
+    if (!be_icu_get(&lib))
+        return be_fail_status(err, BRINE_E_UNSUPPORTED, m, "text needs ICU, and %s cannot be loaded (Debian: libicu72)",
+                              lib);
     tx_model *t = be_alloc(m, 1, sizeof *t);
     if (!t) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
     if (sodium_init() >= 0) randombytes_buf(t->hkey, sizeof t->hkey);
