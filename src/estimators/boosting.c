@@ -196,14 +196,11 @@ static void init_from_proba(const gb_model *g, double *p, double *init) {
  * passes them, and its predict (regressors) or predict_proba (classifiers,
  * fitted on the encoded labels 0..K-1) gives each row's initial value. */
 static brine_status read_init_model(brine_model *m, const bv *init, gb_model *g, brine_error *err) {
-    brine_error se;
-    brine_error_clear(&se);
     brine_model *sub = NULL;
     m->subs = be_alloc(m, 1, sizeof *m->subs);
     if (!m->subs) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
-    brine_status s = be_model_from_value(&sub, init, m->depth + 1, &se);
-    if (s) return bi_fail(err, s, -1, "%s: init_: %s", m->short_name, se.message);
-    m->subs[m->n_subs++] = sub;
+    brine_status s = be_load_part(m, init, "init_", &sub, err);
+    if (s) return s;
     int clf = m->cls->classifier;
     if (clf && (!sub->cls->classifier || be_output_columns(sub, BRINE_METHOD_PREDICT_PROBA) != g->n_classes))
         return be_fail(err, m, "init_ (%s) has no predict_proba of %zu classes", sub->short_name, g->n_classes);

@@ -799,11 +799,10 @@ static brine_status load_part(brine_model *m, const bv *est, cpart *p, size_t in
         p->width = in_width;
         return BRINE_OK;
     }
-    brine_error sub;
-    brine_error_clear(&sub);
-    brine_status st = be_model_from_value(&p->model, est, m->depth + 1, &sub);
-    if (st) return bi_fail(err, st, -1, "%s: transformer '%s': %s", m->short_name, p->name, sub.message);
-    m->subs[m->n_subs++] = p->model;
+    char field[96];
+    snprintf(field, sizeof field, "transformer '%s'", p->name);
+    brine_status st = be_load_part(m, est, field, &p->model, err);
+    if (st) return st;
     size_t w = be_output_columns(p->model, BRINE_METHOD_TRANSFORM);
     if (w == BE_NO_METHOD)
         return be_fail_status(err, BRINE_E_UNSUPPORTED, m, "transformer '%s' (a %s) has no transform", p->name,

@@ -177,12 +177,7 @@ static double label_number(const brine_label *l) {
 static brine_status load_model(brine_model *m, const bv *est, const char *field, brine_model **out, brine_error *err) {
     if (!est || est->kind != BRINE_OBJECT)
         return be_fail(err, m, "%s is %s, not an estimator", field, est ? brine_kind_name((brine_kind)est->kind) : "missing");
-    brine_error sub;
-    brine_error_clear(&sub);
-    brine_status st = be_model_from_value(out, est, m->depth + 1, &sub);
-    if (st) return bi_fail(err, st, -1, "%s: %s: %s", m->short_name, field, sub.message);
-    m->subs[m->n_subs++] = *out;
-    return BRINE_OK;
+    return be_load_part(m, est, field, out, err);
 }
 
 /* Loads the members listed in v (estimators_), skipping 'drop' entries when

@@ -370,6 +370,10 @@ size_t be_output_columns(const brine_model *m, brine_method method);
 /* Loads the estimator object root as a model of its own at pipeline
  * nesting depth (model.c); deeper than BE_MAX_NESTING is BRINE_E_LIMIT. */
 enum { BE_MAX_NESTING = 32 };
+/* Loads v as a part of meta-estimator m (one level deeper), owned by m:
+ * appended to m->subs, which must have room.  A failure's message is
+ * prefixed "NAME: FIELD: " (field: "estimators_[2]", "init_", ...). */
+brine_status be_load_part(brine_model *m, const bv *v, const char *field, brine_model **out, brine_error *err);
 brine_status be_model_from_value(brine_model **out, const bv *root, int depth, brine_error *err);
 
 extern const be_family be_linear_family;

@@ -454,6 +454,15 @@ static int looks_fitted(const bv *state) {
     return 0;
 }
 
+brine_status be_load_part(brine_model *m, const bv *v, const char *field, brine_model **out, brine_error *err) {
+    brine_error sub;
+    brine_error_clear(&sub);
+    brine_status st = be_model_from_value(out, v, m->depth + 1, &sub);
+    if (st) return bi_fail(err, st, -1, "%s: %s: %s", m->short_name, field, sub.message);
+    m->subs[m->n_subs++] = *out;
+    return BRINE_OK;
+}
+
 int be_value_looks_fitted(const bv *root) {
     /* A loop, not recursion: pipelines may nest as deep as a file likes. */
     while (root && root->kind == BRINE_OBJECT) {

@@ -33,13 +33,11 @@ static brine_status load_step(brine_model *m, pipe_model *p, size_t i, const bv 
     const bv *est = item->u.seq.items[1];
     if (is_passthrough(est)) return BRINE_OK;
     const bv *name = item->u.seq.items[0];
-    brine_error sub;
-    brine_error_clear(&sub);
-    brine_status st = be_model_from_value(&p->steps[i], est, m->depth + 1, &sub);
-    if (st)
-        return bi_fail(err, st, -1, "%s: steps[%zu] ('%.*s'): %s", m->short_name, i, (int)name->u.s.n,
-                       (const char *)name->u.s.p, sub.message);
-    m->subs[m->n_subs++] = p->steps[i];
+    char field[96];
+    snprintf(field, sizeof field, "steps[%zu] ('%.*s')", i, (int)(name->u.s.n < 64 ? name->u.s.n : 64),
+             (const char *)name->u.s.p);
+    brine_status st = be_load_part(m, est, field, &p->steps[i], err);
+    if (st) return st;
     brine_model *s = p->steps[i];
     if (*width && (size_t)s->n_features_in != *width)
         return be_fail(err, m, "steps[%zu] ('%.*s') takes %lld features but the step before gives %zu", i,

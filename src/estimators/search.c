@@ -58,16 +58,6 @@ typedef struct ovr_model {
 
 static int is_none(const bv *v) { return !v || v->kind == BRINE_NONE; }
 
-/* Loads v as a sub-model of m (freed with m); field names it in messages. */
-static brine_status load_sub(brine_model *m, const bv *v, const char *field, brine_model **out, brine_error *err) {
-    brine_error sub;
-    brine_error_clear(&sub);
-    brine_status st = be_model_from_value(out, v, m->depth + 1, &sub);
-    if (st) return bi_fail(err, st, -1, "%s: %s: %s", m->short_name, field, sub.message);
-    m->subs[m->n_subs++] = *out;
-    return BRINE_OK;
-}
-
 /* Models of the estimators_ list items: an object listed more than once
  * (a pickle memo reference) is loaded once, so a hostile list of one big
  * estimator repeated cannot multiply memory.  Open addressing on the node
@@ -93,7 +83,7 @@ static brine_status load_members(brine_model *m, const bv *list, brine_model **e
         }
         char field[48];
         snprintf(field, sizeof field, "estimators_[%zu]", i);
-        st = load_sub(m, v, field, &est[i], err);
+        st = be_load_part(m, v, field, &est[i], err);
         t.keys[h] = v;
         t.vals[h] = est[i];
     }
@@ -134,7 +124,7 @@ static brine_status search_load(brine_model *m, const bv *state, brine_error *er
     }
     if (!(m->subs = be_alloc(m, 1, sizeof *m->subs))) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
     brine_model *b;
-    brine_status st = load_sub(m, best, "best_estimator_", &b, err);
+    brine_status st = be_load_part(m, best, "best_estimator_", &b, err);
     if (st) return st;
     if ((st = take_kind(m, b->cls->classifier, err))) return st;
     m->n_features_in = b->n_features_in;

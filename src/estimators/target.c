@@ -69,15 +69,6 @@ static brine_status read_function(brine_model *m, const bv *f, unary_fn *out, br
                           module ? module : brine_kind_name((brine_kind)f->kind), module ? "." : "", module ? name : "");
 }
 
-static brine_status sub_model(brine_model *m, const bv *v, const char *field, brine_model **out, brine_error *err) {
-    brine_error sub;
-    brine_error_clear(&sub);
-    brine_status st = be_model_from_value(out, v, m->depth + 1, &sub);
-    if (st) return bi_fail(err, st, -1, "%s: %s: %s", m->short_name, field, sub.message);
-    m->subs[m->n_subs++] = *out;
-    return BRINE_OK;
-}
-
 /* transformer_: a FunctionTransformer brine can invert, or any model with
  * a numeric inverse_transform. */
 static brine_status read_transformer(brine_model *m, target_model *t, const bv *tr, brine_error *err) {
@@ -92,7 +83,7 @@ static brine_status read_transformer(brine_model *m, target_model *t, const bv *
             return be_fail_status(err, BRINE_E_UNSUPPORTED, m, "transformer_.inv_kw_args is not supported");
         return read_function(m, bv_dict_get(state, "inverse_func"), &t->fn, err);
     }
-    brine_status st = sub_model(m, tr, "transformer_", &t->transformer, err);
+    brine_status st = be_load_part(m, tr, "transformer_", &t->transformer, err);
     if (st) return st;
     if (be_output_columns(t->transformer, BRINE_METHOD_INVERSE_TRANSFORM) == BE_NO_METHOD ||
         be_method_gives_labels(t->transformer, BRINE_METHOD_INVERSE_TRANSFORM))
@@ -107,7 +98,7 @@ static brine_status target_load(brine_model *m, const bv *state, brine_error *er
     m->impl = t;
     const bv *reg = bv_dict_get(state, "regressor_");
     if (is_none(reg)) return be_fail(err, m, "regressor_ is missing");
-    brine_status st = sub_model(m, reg, "regressor_", &t->regressor, err);
+    brine_status st = be_load_part(m, reg, "regressor_", &t->regressor, err);
     if (!st) st = read_transformer(m, t, bv_dict_get(state, "transformer_"), err);
     if (st) return st;
     const brine_model *r = t->regressor;
