@@ -673,7 +673,6 @@ const be_family be_encoder_family = {"encoder", enc_load, enc_predict, NULL, enc
 
 /* ------------------------------------------------- column compositions */
 
-enum { COMPOSE_MAX_DEPTH = 8 };
 
 typedef struct cpart {
     const char *name;
@@ -947,7 +946,6 @@ static brine_status load_feature_union(brine_model *m, const bv *state, compose_
 }
 
 static brine_status compose_load(brine_model *m, const bv *state, brine_error *err) {
-    if (m->depth >= COMPOSE_MAX_DEPTH) return be_fail(err, m, "nests more than %d compositions", COMPOSE_MAX_DEPTH);
     compose_model *c = be_alloc(m, 1, sizeof *c);
     if (!c) return nomem(err);
     m->impl = c;

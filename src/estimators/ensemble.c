@@ -25,7 +25,6 @@
 #include "estimators/estimator.h"
 #include "io/error.h"
 
-enum { ENS_MAX_DEPTH = 8 }; /* ensembles and pipelines inside each other */
 
 enum { K_IFOREST, K_ADA, K_BAG, K_VOTE, K_STACK };
 
@@ -253,13 +252,12 @@ static brine_status member_codes(brine_model *m, ens_member *mm, size_t i, size_
 }
 
 static brine_status ens_alloc(brine_model *m, ens_model **out, int kind, brine_error *err) {
-    if (m->depth >= ENS_MAX_DEPTH) return be_fail(err, m, "nests more than %d ensembles or pipelines", ENS_MAX_DEPTH);
     ens_model *e = be_alloc(m, 1, sizeof *e);
+    *out = e;
     if (!e) return nomem(err);
     e->kind = kind;
     m->impl = e;
     m->n_outputs = 1;
-    *out = e;
     return BRINE_OK;
 }
 

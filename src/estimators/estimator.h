@@ -368,8 +368,11 @@ brine_status be_read_labels(brine_model *m, const bv *v, const char *field, be_c
 /* Output columns of method, or BE_NO_METHOD (model.c). */
 size_t be_output_columns(const brine_model *m, brine_method method);
 /* Loads the estimator object root as a model of its own at pipeline
- * nesting depth (model.c); deeper than BE_MAX_NESTING is BRINE_E_LIMIT. */
-enum { BE_MAX_NESTING = 32 };
+ * nesting depth (model.c).  The one bound on nesting, for every
+ * meta-estimator: a part deeper than BE_MAX_NESTING (pipelines, ensembles,
+ * searches inside one another, or an estimator containing itself) is
+ * BRINE_E_FORMAT. */
+enum { BE_MAX_NESTING = 8 };
 /* Loads v as a part of meta-estimator m (one level deeper), owned by m:
  * appended to m->subs, which must have room.  A failure's message is
  * prefixed "NAME: FIELD: " (field: "estimators_[2]", "init_", ...). */

@@ -515,7 +515,7 @@ brine_status be_model_from_value(brine_model **out, const bv *root, int depth, b
     /* Meta-estimators load their parts through here: a file whose parts
      * contain themselves (a cycle) or nest without end stops at the bound. */
     if (depth > BE_MAX_NESTING)
-        return bi_fail(err, BRINE_E_LIMIT, -1, "estimators nest more than %d deep (or contain themselves)",
+        return bi_fail(err, BRINE_E_FORMAT, -1, "this part nests more than %d estimators deep (or contains itself)",
                        BE_MAX_NESTING);
     if (!root || root->kind != BRINE_OBJECT)
         return bi_fail(err, BRINE_E_UNSUPPORTED, -1, "the file holds a %s, not a fitted estimator",

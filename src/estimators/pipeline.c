@@ -16,7 +16,6 @@
 #include "io/error.h"
 #include "pickle/text.h"
 
-enum { PIPE_MAX_DEPTH = 8 }; /* pipelines inside pipelines */
 
 typedef struct pipe_model {
     brine_model **steps; /* NULL for passthrough */
@@ -56,7 +55,6 @@ static brine_status load_step(brine_model *m, pipe_model *p, size_t i, const bv 
 }
 
 static brine_status pipe_load(brine_model *m, const bv *state, brine_error *err) {
-    if (m->depth >= PIPE_MAX_DEPTH) return be_fail(err, m, "nests more than %d pipelines", PIPE_MAX_DEPTH);
     const bv *steps = bv_dict_get(state, "steps");
     if (!steps || (steps->kind != BRINE_LIST && steps->kind != BRINE_TUPLE) || !steps->u.seq.n)
         return be_fail(err, m, "steps is not a non-empty list");

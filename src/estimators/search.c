@@ -47,7 +47,6 @@
 #include "estimators/estimator.h"
 #include "io/error.h"
 
-enum { META_MAX_DEPTH = 8 };
 
 typedef struct ovr_model {
     size_t n;          /* estimators */
@@ -112,7 +111,6 @@ static brine_status run_sub(const brine_model *sub, brine_method method, const b
 /* ------------------------------------------------------ the searches */
 
 static brine_status search_load(brine_model *m, const bv *state, brine_error *err) {
-    if (m->depth >= META_MAX_DEPTH) return be_fail(err, m, "nests more than %d meta-estimators", META_MAX_DEPTH);
     const bv *best = bv_dict_get(state, "best_estimator_");
     if (is_none(best)) {
         const bv *refit = bv_dict_get(state, "refit");
@@ -193,7 +191,6 @@ static brine_status ovr_labels(brine_model *m, const bv *state, brine_error *err
 }
 
 static brine_status ovr_load(brine_model *m, const bv *state, brine_error *err) {
-    if (m->depth >= META_MAX_DEPTH) return be_fail(err, m, "nests more than %d meta-estimators", META_MAX_DEPTH);
     m->n_outputs = 1;
     brine_status st = ovr_labels(m, state, err);
     if (st) return st;
@@ -338,7 +335,6 @@ typedef struct ovo_model {
 } ovo_model;
 
 static brine_status ovo_load(brine_model *m, const bv *state, brine_error *err) {
-    if (m->depth >= META_MAX_DEPTH) return be_fail(err, m, "nests more than %d meta-estimators", META_MAX_DEPTH);
     m->n_outputs = 1;
     const bv *cv = bv_dict_get(state, "classes_");
     if (is_none(cv)) return be_fail(err, m, "classes_ is missing");
