@@ -23,10 +23,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "estimators/estimator.h"
 #include "io/error.h"
+#include "io/mem.h"
 
 /* Most rows per block, the unit of work of a thread (and of the scratch
  * that predict of a classifier forest needs). */
@@ -44,22 +44,11 @@
 
 /* ------------------------------------------------------ bulk memory */
 
-/* A forest's per-node arrays are most of a model (about 100 bytes a node);
- * faulting them in 4 KiB at a time cost as much as building them.  One
- * anonymous mapping with MADV_HUGEPAGE takes them 2 MiB at a time where
- * the kernel allows.  Sanitizer builds use the arena, which gives ASan one
- * allocation per array. */
-#if defined(__SANITIZE_ADDRESS__)
-#define BULK_OFF 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define BULK_OFF 1
-#endif
-#endif
-/* Below this a reservation is not worth a mapping; above this (a hostile
- * class count, say) it is not attempted and the arena serves, failing
- * where the real allocation would. */
-#define BULK_MIN ((size_t)4 << 20)
+/* A forest's per-node arrays are most of a model; they come from one
+ * block on huge pages (io/mem.h) where the model is large enough, else
+ * from the arena.  Above BULK_MAX (a hostile class count, say) a block is
+ * not attempted and the arena serves, failing where the real allocation
+ * would. */
 #define BULK_MAX ((size_t)1 << 40)
 
 size_t be_bulk_tree_bytes(size_t n, size_t n_outputs, size_t max_classes) {
@@ -70,20 +59,10 @@ size_t be_bulk_tree_bytes(size_t n, size_t n_outputs, size_t max_classes) {
 }
 
 void be_bulk_reserve(brine_model *m, size_t bytes) {
-#ifndef BULK_OFF
-    if (m->bulk || bytes < BULK_MIN || bytes > BULK_MAX) return;
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return;
-#ifdef MADV_HUGEPAGE
-    madvise(p, bytes, MADV_HUGEPAGE); /* a hint; without it the mapping still works */
-#endif
-    m->bulk = p;
-    m->bulk_size = bytes;
+    if (m->bulk || bytes > BULK_MAX) return;
+    m->bulk = bi_huge_map(bytes);
+    m->bulk_size = m->bulk ? bytes : 0;
     m->bulk_used = 0;
-#else
-    (void)m;
-    (void)bytes;
-#endif
 }
 
 void be_bulk_reserve_tree(size_t *total, const bv *tree, size_t n_outputs, size_t max_classes) {
@@ -109,7 +88,7 @@ void *be_bulk_alloc(brine_model *m, size_t n, size_t size) {
 }
 
 void be_bulk_free(brine_model *m) {
-    if (m->bulk) munmap(m->bulk, m->bulk_size);
+    bi_huge_unmap(m->bulk, m->bulk_size);
     m->bulk = NULL;
 }
 

@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "mem.h"
 
 /* What an empty input points at, so data is never NULL. */
 static const uint8_t empty_byte;
@@ -95,19 +96,24 @@ done:
 static brine_status open_sized(bi_input *out, int fd, size_t size, int use_mmap,
                                const char *path, brine_error *err) {
     if (use_mmap) {
-        void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+        void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
         if (m == MAP_FAILED) return io_fail(err, "cannot map", path);
         input_set(out, m, size, m, 1);
         return BRINE_OK;
     }
-    uint8_t *p = malloc(size);
+    /* A large file is read into huge pages: with 4 KiB pages, faulting in
+     * the buffer cost more than the read itself. */
+    uint8_t *p = bi_huge_map(size);
+    int huge = p != NULL;
+    if (!p) p = malloc(size);
     if (!p) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory reading %s (%zu bytes)", path, size);
     brine_status st = read_exact(fd, p, size, path, err);
     if (st != BRINE_OK) {
-        free(p);
+        if (huge) bi_huge_unmap(p, size);
+        else free(p);
         return st;
     }
-    input_set(out, p, size, p, 0);
+    input_set(out, p, size, p, huge);
     return BRINE_OK;
 }
 

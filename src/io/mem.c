@@ -1,0 +1,31 @@
+/* mem.c — large blocks on huge pages (see mem.h). */
+#include "mem.h"
+
+#include <sys/mman.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define HUGE_OFF 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HUGE_OFF 1
+#endif
+#endif
+
+void *bi_huge_map(size_t size) {
+#ifndef HUGE_OFF
+    if (size < BI_HUGE_MIN) return NULL;
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, size, MADV_HUGEPAGE); /* a hint; without it the mapping still works */
+#endif
+    return p;
+#else
+    (void)size;
+    return NULL;
+#endif
+}
+
+void bi_huge_unmap(void *p, size_t size) {
+    if (p) munmap(p, size);
+}
