@@ -41,7 +41,7 @@ $(BUILD)/libbrine.so: $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libbrine.so.0 $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
 $(BUILD)/brine: $(CLI_OBJ) $(BUILD)/libbrine.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(BUILD)/libbrine.a $(LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(BUILD)/libbrine.a $(BRINE_CLI_LIBS)
 
 $(BUILD)/brine.pc: brine.pc.in libs.mk
 	@mkdir -p $(BUILD)
