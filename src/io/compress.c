@@ -23,6 +23,7 @@
 #include <zlib.h>
 
 #include "error.h"
+#include "mem.h"
 
 /* Largest slice given to a library in one call: fits zlib's uInt and bzip2's
  * unsigned int, so multi-GB inputs are fed in pieces. */
@@ -119,6 +120,7 @@ static int dec_grow(dec *d, uint64_t allowance) {
     }
     b->data = p;
     b->cap = cap;
+    bi_huge_advise(p, cap);
     return 1;
 }
 
@@ -206,6 +208,7 @@ static int deflate_whole(dec *d, int gzip) {
             if (!p) break;
             d->out->data = p;
             d->out->cap = d->out->len + (size_t)cap;
+            bi_huge_advise(p, d->out->cap);
         }
         size_t got_in = 0, got_out = 0;
         enum libdeflate_result r =

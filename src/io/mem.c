@@ -1,7 +1,9 @@
 /* mem.c — large blocks on huge pages (see mem.h). */
 #include "mem.h"
 
+#include <stdint.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define HUGE_OFF 1
@@ -23,6 +25,20 @@ void *bi_huge_map(size_t size) {
 #else
     (void)size;
     return NULL;
+#endif
+}
+
+void bi_huge_advise(void *p, size_t size) {
+#if !defined(HUGE_OFF) && defined(MADV_HUGEPAGE)
+    if (!p || size < BI_HUGE_MIN) return;
+    long page = sysconf(_SC_PAGESIZE);
+    if (page <= 0) return;
+    uintptr_t mask = (uintptr_t)page - 1, start = ((uintptr_t)p + mask) & ~mask,
+              end = ((uintptr_t)p + size) & ~mask;
+    if (end > start) madvise((void *)start, end - start, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)size;
 #endif
 }
 

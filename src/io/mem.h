@@ -17,6 +17,10 @@
 /* size zeroed, writable bytes (page-aligned), or NULL when size is below
  * BI_HUGE_MIN, the build has a sanitizer, or mapping fails. */
 void *bi_huge_map(size_t size);
+/* Advises the whole pages inside [p, p + size) of a block that malloc or
+ * realloc gave (a large one is a mapping of its own) to use huge pages; a
+ * hint, nothing when size is below BI_HUGE_MIN or under a sanitizer. */
+void bi_huge_advise(void *p, size_t size);
 /* Releases a block from bi_huge_map (NULL is ignored). */
 void bi_huge_unmap(void *p, size_t size);
 
