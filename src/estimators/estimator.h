@@ -309,8 +309,12 @@ size_t be_bulk_tree_bytes(size_t n, size_t n_outputs, size_t max_classes);
 /* Adds to *total what the Tree object tree (its nodes array as loaded)
  * would take; nothing when it has no such array. */
 void be_bulk_reserve_tree(size_t *total, const bv *tree, size_t n_outputs, size_t max_classes);
-/* Builds t->fast, t->fast_orig and t->depth (in m's arena). */
-brine_status be_fast_build(brine_model *m, be_tree *t, brine_error *err);
+/* Builds t->fast, t->fast_orig and t->depth (in m's arena) from t->nodes,
+ * checking on the way that they form one tree rooted at node 0 (every
+ * other node has exactly one parent and is reached from the root), so that
+ * walking it always ends at a leaf within node_count steps; BRINE_E_FORMAT
+ * naming field ("tree_", "estimators_[3].tree_") otherwise. */
+brine_status be_fast_build(brine_model *m, be_tree *t, const char *field, brine_error *err);
 /* Predicts with trees[0..n) over row blocks on in->n_threads threads: a
  * forest (1: means over trees, in tree order) or a single tree (0).  out
  * is already sized by the caller. */

@@ -101,38 +101,56 @@ float be_fast_threshold(double t) {
     return f;
 }
 
-brine_status be_fast_build(brine_model *m, be_tree *t, brine_error *err) {
+brine_status be_fast_build(brine_model *m, be_tree *t, const char *field, brine_error *err) {
     size_t n = t->node_count;
     t->fast = be_bulk_alloc(m, n, sizeof *t->fast);
     t->fast_orig = be_bulk_alloc(m, n, sizeof *t->fast_orig);
-    uint32_t *depth = malloc(n * sizeof *depth);
-    if (!t->fast || !t->fast_orig || !depth) {
-        free(depth);
+    int32_t *parent = malloc(n * sizeof *parent); /* by node index; -1: not reached yet */
+    if (!t->fast || !t->fast_orig || !parent) {
+        free(parent);
         return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu tree nodes", n);
     }
-    /* The loaded tree is checked to be one tree rooted at 0 (check_shape),
-     * so this breadth-first walk places every node exactly once. */
-    size_t placed = 1;
+    memset(parent, 0xff, n * sizeof *parent);
+    /* Breadth-first from the root, placing each node where it is reached:
+     * a node reached twice has two parents (or closes a cycle), and a node
+     * never reached hangs off no root, so after the walk every node sits
+     * exactly once.  Children are never node 0 (read_nodes; training). */
+    brine_status st = BRINE_OK;
+    size_t placed = 1, level_end = 1;
+    uint32_t depth = 0;
     t->fast_orig[0] = 0;
-    depth[0] = 0;
-    t->depth = 0;
-    for (size_t c = 0; c < n && c < placed; c++) {
-        const be_node *nd = &t->nodes[t->fast_orig[c]];
+    parent[0] = 0;
+    for (size_t c = 0; c < placed && !st; c++) {
+        if (c == level_end) { /* the nodes of the next level start here */
+            depth++;
+            level_end = placed;
+        }
+        const int32_t at = t->fast_orig[c];
+        const be_node *nd = &t->nodes[at];
         be_fnode *q = &t->fast[c];
-        if (depth[c] > t->depth) t->depth = depth[c];
-        if (nd->left < 0 || placed + 2 > n) {
+        if (nd->left < 0) {
             *q = (be_fnode){INFINITY, 0, (uint32_t)c};
             continue;
         }
+        const int32_t kids[2] = {nd->left, nd->right};
+        for (int k = 0; k < 2 && !st; k++) {
+            if (parent[kids[k]] >= 0)
+                st = be_fail(err, m, "%s.nodes[%d] has two parents (nodes[%d] and nodes[%d])", field, kids[k],
+                             parent[kids[k]], at);
+            parent[kids[k]] = at;
+        }
+        /* Both children were unplaced and differ, so placed + 2 <= n. */
         *q = (be_fnode){be_fast_threshold(nd->threshold), (uint32_t)nd->feature, (uint32_t)placed};
         t->fast_orig[placed] = nd->left;
         t->fast_orig[placed + 1] = nd->right;
-        depth[placed] = depth[placed + 1] = depth[c] + 1;
         placed += 2;
     }
-    free(depth);
-    if (placed != n) return be_fail(err, m, "a tree's nodes do not form one tree"); /* check_shape said they do */
-    return BRINE_OK;
+    free(parent);
+    if (!st && placed != n)
+        st = be_fail(err, m, "%s: %zu of its %zu nodes are not reached from the root (a cycle or a detached part)",
+                     field, n - placed, n);
+    t->depth = depth;
+    return st;
 }
 
 /* ---------------------------------------------------------- leaf finding */
