@@ -442,7 +442,7 @@ static double average_path_length(double n) {
  * plus c(n_node_samples) minus 1.0, in sklearn's order of operations. */
 static brine_status iso_paths(brine_model *m, iso_tree *it, size_t i, brine_error *err) {
     be_tree *t = it->tree;
-    if (!t->n_node_samples)
+    if (!t->has_stats)
         return be_fail(err, m, "estimators_[%zu].tree_ lacks n_node_samples, which its scores need", i);
     size_t n = t->node_count;
     int64_t *depth = calloc(n + 1, sizeof *depth);
@@ -456,16 +456,16 @@ static brine_status iso_paths(brine_model *m, iso_tree *it, size_t i, brine_erro
     size_t top = 0;
     stack[top++] = 0;
     depth[0] = 1;
-    while (top) { /* be_tree_load checked that the nodes form one tree */
+    while (top) { /* the layout is one tree (be_fast_build), so each node is pushed once */
         size_t k = stack[--top];
-        const be_node *nd = &t->nodes[k];
-        if (nd->left < 0) continue;
-        depth[nd->left] = depth[nd->right] = depth[k] + 1;
-        stack[top++] = (size_t)nd->left;
-        stack[top++] = (size_t)nd->right;
+        int32_t l, r;
+        if (!be_tree_kids(t, k, &l, &r)) continue;
+        depth[l] = depth[r] = depth[k] + 1;
+        stack[top++] = (size_t)l;
+        stack[top++] = (size_t)r;
     }
     for (size_t k = 0; k < n; k++)
-        it->path[k] = ((double)depth[k] + average_path_length((double)t->n_node_samples[k])) - 1.0;
+        it->path[k] = ((double)depth[k] + average_path_length((double)be_tree_samples(t, k))) - 1.0;
     free(depth);
     free(stack);
     return BRINE_OK;

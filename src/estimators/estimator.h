@@ -8,13 +8,19 @@
  * and a hostile file made of allowed classes fails at load with
  * BRINE_E_FORMAT naming the estimator and the field.
  *
- * A model owns all of its memory (an arena); it never points into the
- * brine_file it came from, so the file may be freed right after loading. */
+ * A model owns all of its memory (an arena).  One built by
+ * brine_model_from_file never points into the brine_file it came from, so
+ * the file may be freed right after loading.  One built by brine_model_load
+ * keeps the file it opened (m->backing) when a family read array bytes in
+ * place (the trees' node records and values: be_tree_load), instead of
+ * copying them. */
 #ifndef BRINE_ESTIMATORS_ESTIMATOR_H
 #define BRINE_ESTIMATORS_ESTIMATOR_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "brine.h"
 #include "pickle/value.h"
@@ -108,6 +114,11 @@ struct brine_model {
     /* Families written back verbatim (be_family.save NULL): a copy of the
      * estimator object as the file held it (the root model only). */
     const bv *original;
+    /* Array bytes of the value graph outlive the model (brine_model_load
+     * hands it the file): families may point into them, setting borrowed. */
+    int borrow;
+    int borrowed;
+    brine_file *backing;        /* the root model: the file it reads in place, or NULL */
 };
 
 /* What a family's predict receives: X already converted to float32 (as
@@ -226,12 +237,44 @@ int be_version_at_least(const brine_model *m, int major, int minor, int patch);
 
 /* --------------------------------------------------------- trees (tree.c) */
 
-typedef struct be_node {
-    double threshold;
-    int32_t left, right; /* -1 for leaves */
-    int32_t feature;
-    uint8_t missing_left; /* NaN goes left (sklearn >= 1.3 records) */
-} be_node;
+/* A tree's nodes are sklearn's own node records (NODE_DTYPE), read through
+ * their fields' offsets and types, so every layout sklearn wrote works:
+ * 56-byte records up to 1.2, 64-byte records with missing_go_to_left from
+ * 1.3, int32 index fields of 32-bit builds, either byte order.  A model
+ * loaded by brine_model_load reads them where the file has them (its read
+ * buffer or mapping, kept by the model); otherwise they are a copy, or, for
+ * trained trees, records brine wrote.  Loading checks every record, but
+ * what predicting and saving walk is the compact layout below, built from
+ * them at load: a mapped file that changes afterwards can change numbers
+ * read from its records, never the shape brine walks. */
+enum { BE_F_LEFT, BE_F_RIGHT, BE_F_FEATURE, BE_F_THRESHOLD, BE_F_MISSING, BE_F_IMPURITY, BE_F_SAMPLES, BE_F_WSAMPLES,
+       BE_F_COUNT };
+
+typedef struct be_records {
+    const uint8_t *data;             /* node_count records of itemsize bytes */
+    size_t itemsize;
+    const bv_dtype *field[BE_F_COUNT]; /* NULL when absent */
+    size_t offset[BE_F_COUNT];
+    char native[BE_F_COUNT];         /* 'q' int64, 'i' int32, 'd' float64 in host order; 0 otherwise */
+} be_records;
+
+/* Field k of record i as an int64 (INT64_MIN when it does not fit) or a
+ * double (NaN); inlined, as loading a forest reads a million records. */
+static inline __attribute__((always_inline)) int64_t be_rec_int(const be_records *r, size_t i, int k) {
+    const uint8_t *p = r->data + i * r->itemsize + r->offset[k];
+    int64_t v;
+    int32_t v32;
+    if (r->native[k] == 'q') return memcpy(&v, p, 8), v;
+    if (r->native[k] == 'i') return memcpy(&v32, p, 4), v32;
+    return be_item_int(r->field[k], p, &v) ? v : INT64_MIN;
+}
+
+static inline __attribute__((always_inline)) double be_rec_double(const be_records *r, size_t i, int k) {
+    const uint8_t *p = r->data + i * r->itemsize + r->offset[k];
+    double v;
+    if (r->native[k] == 'd') return memcpy(&v, p, 8), v;
+    return be_item_double(r->field[k], p, &v) ? v : NAN;
+}
 
 typedef struct be_tree {
     size_t node_count;
@@ -240,22 +283,40 @@ typedef struct be_tree {
     int64_t n_features;   /* the Tree's own n_features */
     const size_t *n_classes; /* classifiers: per output (borrowed) */
     int has_missing;      /* records carry missing_go_to_left */
-    be_node *nodes;
-    double *value;        /* node_count * n_outputs * max_classes, as stored */
-    double *proba;        /* classifiers: value rows as predict_proba gives them;
-                             == value when the file stores fractions */
-    int32_t *top;         /* classifiers: argmax of each value row (first max) */
-    /* Not needed to predict; kept to write the tree back.  NULL when the
-     * records lack the fields. */
+    int has_stats;        /* records carry impurity, n_node_samples and weighted_n_node_samples */
+    be_records rec;
+    const double *value;  /* node_count * n_outputs * max_classes, as stored (the file's or a copy) */
+    const double *proba;  /* classifiers: the leaves' value rows as predict_proba gives them
+                             (0 at inner nodes); == value when the file stores fractions */
+    int32_t *top;         /* classifiers: argmax of each leaf's value row (first max) */
     int64_t max_depth;    /* the state's max_depth; -1 when absent */
-    double *impurity;
-    int64_t *n_node_samples;
-    double *weighted_n_node_samples;
     /* The inference layout (fast.c), built at load. */
     struct be_fnode *fast; /* node_count compact nodes, breadth-first, children adjacent */
     int32_t *fast_orig;    /* compact index -> node index */
+    int32_t *fast_pos;     /* node index -> compact index */
     uint32_t depth;        /* edges on the longest root-to-leaf path */
 } be_tree;
+
+/* Trained trees: room for node_count records of BE_OWN_RECORD bytes (the
+ * 56-byte layout, host order) in t->rec, owned by m; NULL when out of
+ * memory.  be_tree_put_record fills record i. */
+enum { BE_OWN_RECORD = 56 };
+uint8_t *be_tree_own_records(brine_model *m, be_tree *t);
+void be_tree_put_record(be_tree *t, size_t i, int64_t left, int64_t right, int64_t feature, double threshold,
+                        double impurity, int64_t samples, double wsamples);
+/* The children of node i from the compact layout (checked at load, owned
+ * by the model): 0 for a leaf, else 1 with *left and *right set. */
+int be_tree_kids(const be_tree *t, size_t i, int32_t *left, int32_t *right);
+/* Node i's feature (-2 at leaves, sklearn's TREE_UNDEFINED) and threshold
+ * (the record's float64) as the records hold them. */
+int64_t be_tree_feature(const be_tree *t, size_t i);
+double be_tree_threshold(const be_tree *t, size_t i);
+/* Where NaN goes at node i: 1 left, 0 right (records without the field: 0). */
+int be_tree_missing_left(const be_tree *t, size_t i);
+/* The statistics of node i (has_stats only). */
+double be_tree_impurity(const be_tree *t, size_t i);
+int64_t be_tree_samples(const be_tree *t, size_t i);
+double be_tree_wsamples(const be_tree *t, size_t i);
 
 /* What the estimator around a Tree object says it must look like. */
 typedef struct be_tree_spec {
@@ -269,7 +330,7 @@ typedef struct be_tree_spec {
 
 /* Loads and validates a sklearn.tree._tree.Tree object. */
 brine_status be_tree_load(brine_model *m, const bv *tree, const be_tree_spec *spec, be_tree **out, brine_error *err);
-/* Completes a tree built in memory (by training) whose nodes and values
+/* Completes a tree built in memory (by training) whose records and values
  * are filled: what predicting needs beyond them, as be_tree_load does. */
 brine_status be_tree_finish(brine_model *m, be_tree *t, const be_tree_spec *spec, brine_error *err);
 /* BRINE_E_UNSUPPORTED unless t kept what writing it back needs. */
@@ -278,6 +339,9 @@ brine_status be_tree_savable(const brine_model *m, const be_tree *t, const char 
 size_t be_tree_apply(const be_tree *t, const float *x);
 /* numpy's pairwise sum of a contiguous row (np.add.reduce). */
 double be_pairwise_sum(const double *a, size_t n);
+/* A row of class counts as sklearn <= 1.3 predicts it: over their numpy
+ * sum (a zero sum counts as 1), nc entries into out. */
+void be_fraction_row(const double *row, size_t nc, double *out);
 /* numpy.argmax of a row: the first maximum; a NaN wins at once. */
 size_t be_argmax(const double *a, size_t n);
 /* Whether classifier values are fractions: by version, else -1. */
@@ -309,7 +373,8 @@ size_t be_bulk_tree_bytes(size_t n, size_t n_outputs, size_t max_classes);
 /* Adds to *total what the Tree object tree (its nodes array as loaded)
  * would take; nothing when it has no such array. */
 void be_bulk_reserve_tree(size_t *total, const bv *tree, size_t n_outputs, size_t max_classes);
-/* Builds t->fast, t->fast_orig and t->depth (in m's arena) from t->nodes,
+/* Builds t->fast, t->fast_orig, t->fast_pos and t->depth (in m's arena)
+ * from t->rec (whose records read_nodes checked one by one),
  * checking on the way that they form one tree rooted at node 0 (every
  * other node has exactly one parent and is reached from the root), so that
  * walking it always ends at a leaf within node_count steps; BRINE_E_FORMAT
@@ -381,7 +446,10 @@ enum { BE_MAX_NESTING = 8 };
  * appended to m->subs, which must have room.  A failure's message is
  * prefixed "NAME: FIELD: " (field: "estimators_[2]", "init_", ...). */
 brine_status be_load_part(brine_model *m, const bv *v, const char *field, brine_model **out, brine_error *err);
-brine_status be_model_from_value(brine_model **out, const bv *root, int depth, brine_error *err);
+/* borrow: root's array bytes outlive the model (see brine_model.borrow). */
+brine_status be_model_from_value(brine_model **out, const bv *root, int depth, int borrow, brine_error *err);
+/* Whether m or a part of it reads bytes of the file in place. */
+int be_model_borrows(const brine_model *m);
 
 extern const be_family be_linear_family;
 extern const be_family be_preprocess_family;

@@ -52,9 +52,10 @@
 #define BULK_MAX ((size_t)1 << 40)
 
 size_t be_bulk_tree_bytes(size_t n, size_t n_outputs, size_t max_classes) {
-    /* nodes, three statistics, compact nodes and map, values, probabilities,
-     * labels, each rounded up to 16 bytes */
-    size_t per = sizeof(be_node) + 3 * 8 + sizeof(be_fnode) + 4 + n_outputs * (2 * max_classes * 8 + 4);
+    /* compact nodes and both maps; a copy of the records (64 bytes at most)
+     * and of the values when the file is not kept; probabilities and
+     * labels; each rounded up to 16 bytes.  Only what is used is touched. */
+    size_t per = sizeof(be_fnode) + 2 * 4 + 64 + n_outputs * (2 * max_classes * 8 + 4);
     return n * per + 10 * 16;
 }
 
@@ -103,10 +104,12 @@ float be_fast_threshold(double t) {
 
 brine_status be_fast_build(brine_model *m, be_tree *t, const char *field, brine_error *err) {
     size_t n = t->node_count;
+    const be_records *rec = &t->rec;
     t->fast = be_bulk_alloc(m, n, sizeof *t->fast);
     t->fast_orig = be_bulk_alloc(m, n, sizeof *t->fast_orig);
+    t->fast_pos = be_bulk_alloc(m, n, sizeof *t->fast_pos);
     int32_t *parent = malloc(n * sizeof *parent); /* by node index; -1: not reached yet */
-    if (!t->fast || !t->fast_orig || !parent) {
+    if (!t->fast || !t->fast_orig || !t->fast_pos || !parent) {
         free(parent);
         return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu tree nodes", n);
     }
@@ -114,7 +117,9 @@ brine_status be_fast_build(brine_model *m, be_tree *t, const char *field, brine_
     /* Breadth-first from the root, placing each node where it is reached:
      * a node reached twice has two parents (or closes a cycle), and a node
      * never reached hangs off no root, so after the walk every node sits
-     * exactly once.  Children are never node 0 (read_nodes; training). */
+     * exactly once.  The records were checked one by one (children in
+     * 1..n-1 and distinct, or both -1; features in range), and what they
+     * say is read once here, into memory the model owns. */
     brine_status st = BRINE_OK;
     size_t placed = 1, level_end = 1;
     uint32_t depth = 0;
@@ -126,13 +131,20 @@ brine_status be_fast_build(brine_model *m, be_tree *t, const char *field, brine_
             level_end = placed;
         }
         const int32_t at = t->fast_orig[c];
-        const be_node *nd = &t->nodes[at];
         be_fnode *q = &t->fast[c];
-        if (nd->left < 0) {
+        t->fast_pos[at] = (int32_t)c;
+        int64_t l = be_rec_int(rec, (size_t)at, BE_F_LEFT), r = be_rec_int(rec, (size_t)at, BE_F_RIGHT);
+        if (l < 0) {
             *q = (be_fnode){INFINITY, 0, (uint32_t)c};
             continue;
         }
-        const int32_t kids[2] = {nd->left, nd->right};
+        int64_t f = be_rec_int(rec, (size_t)at, BE_F_FEATURE);
+        if (l < 1 || (size_t)l >= n || r < 1 || (size_t)r >= n || l == r || f < 0 || f >= t->n_features) {
+            /* read_nodes checked these: only a mapped file changed since can get here */
+            st = be_fail(err, m, "%s.nodes[%d] changed while it was being loaded", field, at);
+            break;
+        }
+        const int32_t kids[2] = {(int32_t)l, (int32_t)r};
         for (int k = 0; k < 2 && !st; k++) {
             if (parent[kids[k]] >= 0)
                 st = be_fail(err, m, "%s.nodes[%d] has two parents (nodes[%d] and nodes[%d])", field, kids[k],
@@ -140,9 +152,10 @@ brine_status be_fast_build(brine_model *m, be_tree *t, const char *field, brine_
             parent[kids[k]] = at;
         }
         /* Both children were unplaced and differ, so placed + 2 <= n. */
-        *q = (be_fnode){be_fast_threshold(nd->threshold), (uint32_t)nd->feature, (uint32_t)placed};
-        t->fast_orig[placed] = nd->left;
-        t->fast_orig[placed + 1] = nd->right;
+        *q = (be_fnode){be_fast_threshold(be_rec_double(rec, (size_t)at, BE_F_THRESHOLD)), (uint32_t)f,
+                        (uint32_t)placed};
+        t->fast_orig[placed] = kids[0];
+        t->fast_orig[placed + 1] = kids[1];
         placed += 2;
     }
     free(parent);

@@ -457,7 +457,7 @@ static int looks_fitted(const bv *state) {
 brine_status be_load_part(brine_model *m, const bv *v, const char *field, brine_model **out, brine_error *err) {
     brine_error sub;
     brine_error_clear(&sub);
-    brine_status st = be_model_from_value(out, v, m->depth + 1, &sub);
+    brine_status st = be_model_from_value(out, v, m->depth + 1, m->borrow, &sub);
     if (st) return bi_fail(err, st, -1, "%s: %s: %s", m->short_name, field, sub.message);
     m->subs[m->n_subs++] = *out;
     return BRINE_OK;
@@ -511,7 +511,7 @@ static brine_status keep_original(brine_model *m, const bv *root, brine_error *e
     return st;
 }
 
-brine_status be_model_from_value(brine_model **out, const bv *root, int depth, brine_error *err) {
+brine_status be_model_from_value(brine_model **out, const bv *root, int depth, int borrow, brine_error *err) {
     /* Meta-estimators load their parts through here: a file whose parts
      * contain themselves (a cycle) or nest without end stops at the bound. */
     if (depth > BE_MAX_NESTING)
@@ -535,6 +535,7 @@ brine_status be_model_from_value(brine_model **out, const bv *root, int depth, b
     bp_arena_init(&m->arena, 0);
     m->cls = cls;
     m->depth = depth;
+    m->borrow = borrow;
     m->version[0] = m->version[1] = m->version[2] = -1;
     m->max_features = -1;
     size_t ml = strlen(module), nl = strlen(name);
@@ -578,7 +579,14 @@ brine_status brine_model_from_file(brine_model **out, const brine_file *file, br
     if (!out) return bi_fail(err, BRINE_E_ARGUMENT, -1, "out is NULL");
     *out = NULL;
     if (!file) return bi_fail(err, BRINE_E_ARGUMENT, -1, "file is NULL");
-    return be_model_from_value(out, brine_file_root(file), 0, err);
+    return be_model_from_value(out, brine_file_root(file), 0, 0, err);
+}
+
+int be_model_borrows(const brine_model *m) {
+    if (m->borrowed) return 1;
+    for (size_t i = 0; i < m->n_subs; i++)
+        if (be_model_borrows(m->subs[i])) return 1; /* as deep as BE_MAX_NESTING */
+    return 0;
 }
 
 brine_status brine_model_load(brine_model **out, const char *path, const brine_load_options *opts,
@@ -587,8 +595,11 @@ brine_status brine_model_load(brine_model **out, const char *path, const brine_l
     *out = NULL;
     brine_file *f = NULL;
     brine_status st = brine_file_open(&f, path, opts, err);
-    if (!st) st = brine_model_from_file(out, f, err);
-    brine_file_free(f);
+    /* The model may read the file's arrays in place (it then keeps the
+     * file): a forest's node records and values are most of its bytes. */
+    if (!st) st = be_model_from_value(out, brine_file_root(f), 0, 1, err);
+    if (!st && be_model_borrows(*out)) (*out)->backing = f;
+    else brine_file_free(f);
     if (!st && opts && opts->strict_version && !brine_model_version_verified(*out)) {
         const char *v[32];
         char list[256] = "";
@@ -617,6 +628,7 @@ void brine_model_free(brine_model *m) {
     for (size_t i = 0; i < m->n_subs; i++) brine_model_free(m->subs[i]);
     be_bulk_free(m);
     bp_arena_free(&m->arena);
+    brine_file_free(m->backing);
     free(m);
 }
 

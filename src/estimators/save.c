@@ -233,28 +233,6 @@ void be_s_params(be_save *s, bv *dict, const be_params *params, const char *cons
 
 /* --------------------------------------------------------------- trees */
 
-/* max_depth when the file did not record it: the deepest level of a
- * breadth-first walk (the tree was checked to be one tree at load). */
-static int64_t tree_depth(be_save *s, const be_tree *t) {
-    int64_t *depth = calloc(t->node_count, sizeof *depth), best = 0;
-    int32_t *queue = malloc(t->node_count * sizeof *queue);
-    size_t head = 0, tail = 0;
-    if (depth && queue) queue[tail++] = 0;
-    else s->failed = 1;
-    while (head < tail) {
-        const be_node *n = &t->nodes[queue[head]];
-        int64_t d = depth[queue[head++]];
-        if (d > best) best = d;
-        if (n->left < 0) continue;
-        depth[n->left] = depth[n->right] = d + 1;
-        queue[tail++] = n->left;
-        queue[tail++] = n->right;
-    }
-    free(depth);
-    free(queue);
-    return best;
-}
-
 /* numpy.dtype of the node records, built once per file as sklearn's
  * NODE_DTYPE is one object pickled once. */
 static bv *node_dtype(be_save *s) {
@@ -276,10 +254,10 @@ static bv *node_dtype(be_save *s) {
  * child with more samples (n_left > n_right; checked against every split of
  * wild files 059, 072 and 088). */
 static uint8_t missing_left(const be_tree *t, size_t i) {
-    const be_node *n = &t->nodes[i];
-    if (n->left < 0) return 0;
-    if (t->has_missing) return n->missing_left;
-    return t->n_node_samples[n->left] > t->n_node_samples[n->right];
+    int32_t l, r;
+    if (!be_tree_kids(t, i, &l, &r)) return 0;
+    if (t->has_missing) return (uint8_t)be_tree_missing_left(t, i);
+    return be_tree_samples(t, (size_t)l) > be_tree_samples(t, (size_t)r);
 }
 
 static bv *node_records(be_save *s, const be_tree *t) {
@@ -287,15 +265,16 @@ static bv *node_records(be_save *s, const be_tree *t) {
     uint8_t *data = zeroed(s, t->node_count * isz);
     if (!data) return NULL;
     for (size_t i = 0; i < t->node_count; i++) {
-        const be_node *n = &t->nodes[i];
+        int32_t left = -1, right = -1;
+        be_tree_kids(t, i, &left, &right);
         uint8_t *r = data + i * isz;
-        put_le(r, (uint64_t)(int64_t)n->left, 8);
-        put_le(r + 8, (uint64_t)(int64_t)n->right, 8);
-        put_le(r + 16, (uint64_t)(int64_t)(n->left < 0 ? -2 : n->feature), 8); /* TREE_UNDEFINED at leaves */
-        put_f8(r + 24, n->threshold);
-        put_f8(r + 32, t->impurity[i]);
-        put_le(r + 40, (uint64_t)t->n_node_samples[i], 8);
-        put_f8(r + 48, t->weighted_n_node_samples[i]);
+        put_le(r, (uint64_t)(int64_t)left, 8);
+        put_le(r + 8, (uint64_t)(int64_t)right, 8);
+        put_le(r + 16, (uint64_t)be_tree_feature(t, i), 8); /* TREE_UNDEFINED (-2) at leaves */
+        put_f8(r + 24, be_tree_threshold(t, i));
+        put_f8(r + 32, be_tree_impurity(t, i));
+        put_le(r + 40, (uint64_t)be_tree_samples(t, i), 8);
+        put_f8(r + 48, be_tree_wsamples(t, i));
         if (isz == 64) r[56] = missing_left(t, i);
     }
     int64_t shape[1] = {(int64_t)t->node_count};
@@ -348,10 +327,11 @@ static double *tree_values(be_save *s, const be_tree *t) {
     if (!s->m->cls->classifier || (s->lay->gen >= BE_GEN_14) == fractions_in) {
         memcpy(v, t->value, rows * mc * sizeof *v);
     } else if (s->lay->gen >= BE_GEN_14) {
-        memcpy(v, t->proba, rows * mc * sizeof *v); /* counts over their numpy sum, as <= 1.3 predicts */
+        memset(v, 0, rows * mc * sizeof *v); /* counts over their numpy sum, as <= 1.3 predicts */
+        for (size_t r = 0; r < rows; r++) be_fraction_row(t->value + r * mc, t->n_classes[r % t->n_outputs], v + r * mc);
     } else {
         for (size_t r = 0; r < rows; r++)
-            counts_row(t->value + r * mc, t->n_classes[r % t->n_outputs], mc, t->weighted_n_node_samples[r / t->n_outputs],
+            counts_row(t->value + r * mc, t->n_classes[r % t->n_outputs], mc, be_tree_wsamples(t, r / t->n_outputs),
                        v + r * mc);
     }
     return v;
@@ -371,7 +351,8 @@ static bv *build_tree(be_save *s, const be_tree *t) {
     bv *cls = mark(s, bv_global(s->a, "sklearn.tree._tree", "Tree", NULL));
     if (!o || !state || !cls) return NULL;
     int64_t shape[3] = {(int64_t)t->node_count, (int64_t)t->n_outputs, (int64_t)t->max_classes};
-    be_s_set(s, state, "max_depth", be_s_int(s, t->max_depth >= 0 ? t->max_depth : tree_depth(s, t)));
+    /* max_depth when the file did not record it: the deepest level of the layout's walk */
+    be_s_set(s, state, "max_depth", be_s_int(s, t->max_depth >= 0 ? t->max_depth : (int64_t)t->depth));
     be_s_set(s, state, "node_count", be_s_int(s, (int64_t)t->node_count));
     be_s_set(s, state, "nodes", node_records(s, t));
     double *values = tree_values(s, t);

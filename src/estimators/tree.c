@@ -2,13 +2,11 @@
  * (DecisionTree*, ExtraTree*).
  *
  * A pickled Tree is REDUCE(Tree, (n_features, n_classes, n_outputs)) +
- * BUILD({max_depth, node_count, nodes, values}).  The node records are read
- * through their dtype's named fields and offsets, so every layout sklearn
- * wrote loads: 56-byte records up to 1.2, 64-byte records with
- * missing_go_to_left from 1.3, int32 index fields of 32-bit builds, either
- * byte order.  Loading checks that the nodes form one tree rooted at node 0
- * (every other node has exactly one parent and is reached from the root), so
- * walking it always ends at a leaf within node_count steps. */
+ * BUILD({max_depth, node_count, nodes, values}).  The node records stay
+ * the tree's nodes (be_records, estimator.h), read in place where the model
+ * keeps the file.  Loading checks each record, then (be_fast_build) that
+ * the nodes form one tree rooted at node 0, so walking it always ends at a
+ * leaf within node_count steps. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,27 +16,19 @@
 
 /* ------------------------------------------------------- node records */
 
-enum { F_LEFT, F_RIGHT, F_FEATURE, F_THRESHOLD, F_MISSING, F_IMPURITY, F_SAMPLES, F_WSAMPLES, F_COUNT };
 enum { NEEDED, CHECKED, SPARE };
 
 static const struct {
     const char *name;
     char kind; /* 'i': int32 or int64; 'f': float64; 'u': uint8 */
     int need; /* NEEDED, CHECKED (optional, refused when mistyped), or SPARE */
-} node_fields[F_COUNT] = {
+} node_fields[BE_F_COUNT] = {
     {"left_child", 'i', NEEDED}, {"right_child", 'i', NEEDED}, {"feature", 'i', NEEDED},
     {"threshold", 'f', NEEDED}, {"missing_go_to_left", 'u', CHECKED}, /* sklearn >= 1.3 */
     /* Not needed to predict, only to write the tree back: a file whose
      * copies of these are odd still predicts, it just cannot be saved. */
     {"impurity", 'f', SPARE}, {"n_node_samples", 'i', SPARE}, {"weighted_n_node_samples", 'f', SPARE},
 };
-
-typedef struct node_layout {
-    const bv_dtype *field[F_COUNT]; /* NULL when absent */
-    size_t offset[F_COUNT];
-    size_t itemsize;
-    char native[F_COUNT]; /* 'q' int64, 'i' int32, 'd' float64 in host order; 0 otherwise */
-} node_layout;
 
 static int host_little(void) {
     const uint16_t one = 1;
@@ -54,8 +44,8 @@ static int host_order(const bv_dtype *dt) {
 
 /* The fast reading of each field, so loading a forest of a million nodes
  * costs loads rather than byte-by-byte decoding. */
-static void find_native(node_layout *lay) {
-    for (int k = 0; k < F_COUNT; k++) {
+static void find_native(be_records *lay) {
+    for (int k = 0; k < BE_F_COUNT; k++) {
         const bv_dtype *fd = lay->field[k];
         lay->native[k] = 0;
         if (!fd || !host_order(fd)) continue;
@@ -74,14 +64,14 @@ static int field_type_ok(const bv_dtype *dt, char kind) {
     }
 }
 
-static brine_status find_fields(brine_model *m, const be_tree_spec *spec, const bv_dtype *dt, node_layout *lay,
+static brine_status find_fields(brine_model *m, const be_tree_spec *spec, const bv_dtype *dt, be_records *lay,
                                 brine_error *err) {
     memset(lay, 0, sizeof *lay);
     lay->itemsize = dt->itemsize;
     if (!dt->nfields) return be_fail(err, m, "%s.nodes has a plain dtype, not node records", spec->field);
     for (size_t i = 0; i < dt->nfields; i++) {
         const bv_field *f = &dt->fields[i];
-        for (int k = 0; k < F_COUNT; k++) {
+        for (int k = 0; k < BE_F_COUNT; k++) {
             if (f->name_len != strlen(node_fields[k].name) || memcmp(f->name, node_fields[k].name, f->name_len)) continue;
             const bv_dtype *fd = f->dtype && f->dtype->kind == BRINE_DTYPE ? f->dtype->u.dt : NULL;
             int fits = fd && field_type_ok(fd, node_fields[k].kind) && f->offset <= dt->itemsize &&
@@ -99,27 +89,11 @@ static brine_status find_fields(brine_model *m, const be_tree_spec *spec, const 
             lay->offset[k] = f->offset;
         }
     }
-    for (int k = 0; k < F_COUNT; k++)
+    for (int k = 0; k < BE_F_COUNT; k++)
         if (node_fields[k].need == NEEDED && !lay->field[k])
             return be_fail(err, m, "%s.nodes records lack the field %s", spec->field, node_fields[k].name);
     find_native(lay);
     return BRINE_OK;
-}
-
-/* The record's field k as an int64 or a double (always inlined: loading a
- * forest reads a million records, and the native cases are one load). */
-static inline __attribute__((always_inline)) int64_t rec_int(const node_layout *lay, const uint8_t *rec, int k) {
-    int64_t v;
-    int32_t v32;
-    if (lay->native[k] == 'q') return memcpy(&v, rec + lay->offset[k], 8), v;
-    if (lay->native[k] == 'i') return memcpy(&v32, rec + lay->offset[k], 4), v32;
-    return be_item_int(lay->field[k], rec + lay->offset[k], &v) ? v : INT64_MIN;
-}
-
-static inline __attribute__((always_inline)) double rec_double(const node_layout *lay, const uint8_t *rec, int k) {
-    double v;
-    if (lay->native[k] == 'd') return memcpy(&v, rec + lay->offset[k], 8), v;
-    return be_item_double(lay->field[k], rec + lay->offset[k], &v) ? v : NAN;
 }
 
 /* ------------------------------------------------------------ parsing */
@@ -154,54 +128,39 @@ static brine_status check_args(brine_model *m, const be_tree_spec *spec, const b
     return BRINE_OK;
 }
 
-/* impurity, n_node_samples and weighted_n_node_samples, when the records
- * have all three (every sklearn release does): 1 when they are kept. */
-static int has_stats(const node_layout *lay) {
-    return lay->field[F_IMPURITY] && lay->field[F_SAMPLES] && lay->field[F_WSAMPLES];
+/* The bytes of an array the model may read in place (brine_model_load
+ * keeps the file), else a copy in the model's memory; NULL when out of
+ * memory. */
+static const uint8_t *keep_bytes(brine_model *m, const bv_array *a, size_t bytes) {
+    if (m->borrow) {
+        m->borrowed = 1;
+        return a->data;
+    }
+    uint8_t *copy = be_bulk_alloc(m, bytes ? bytes : 1, 1);
+    if (copy) memcpy(copy, a->data, bytes);
+    return copy;
 }
 
-static brine_status alloc_stats(brine_model *m, be_tree *t, brine_error *err) {
-    t->impurity = be_bulk_alloc(m, t->node_count, sizeof *t->impurity);
-    t->n_node_samples = be_bulk_alloc(m, t->node_count, sizeof *t->n_node_samples);
-    t->weighted_n_node_samples = be_bulk_alloc(m, t->node_count, sizeof *t->weighted_n_node_samples);
-    if (!t->impurity || !t->n_node_samples || !t->weighted_n_node_samples)
-        return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu tree nodes", t->node_count);
-    return BRINE_OK;
-}
-
-/* Copies the records into be_node form, checking each one alone. */
+/* Checks each record alone (children, feature), then keeps them. */
 static brine_status read_nodes(brine_model *m, const be_tree_spec *spec, const bv_array *a, int64_t n_features,
                                be_tree *t, brine_error *err) {
-    node_layout lay;
-    brine_status st = find_fields(m, spec, a->dtype->u.dt, &lay, err);
+    be_records *lay = &t->rec;
+    brine_status st = find_fields(m, spec, a->dtype->u.dt, lay, err);
     if (st) return st;
-    t->has_missing = lay.field[F_MISSING] != NULL;
-    t->nodes = be_bulk_alloc(m, t->node_count, sizeof *t->nodes);
-    if (!t->nodes) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu tree nodes", t->node_count);
-    int stats = has_stats(&lay);
-    if (stats && (st = alloc_stats(m, t, err))) return st;
+    lay->data = a->data;
+    t->has_missing = lay->field[BE_F_MISSING] != NULL;
+    t->has_stats = lay->field[BE_F_IMPURITY] && lay->field[BE_F_SAMPLES] && lay->field[BE_F_WSAMPLES];
     int64_t count = (int64_t)t->node_count;
-    /* One pass over the records: each is read from memory once. */
     for (size_t i = 0; i < t->node_count; i++) {
-        const uint8_t *rec = a->data + i * lay.itemsize;
         /* Ahead of the hardware prefetcher, which stops at page ends: a
          * mapped file's 4 KiB pages otherwise each stall on a TLB miss. */
-        if (i + 64 < t->node_count) __builtin_prefetch(rec + 64 * lay.itemsize);
-        if (stats) {
-            t->impurity[i] = rec_double(&lay, rec, F_IMPURITY);
-            t->n_node_samples[i] = rec_int(&lay, rec, F_SAMPLES);
-            t->weighted_n_node_samples[i] = rec_double(&lay, rec, F_WSAMPLES);
-        }
-        int64_t l = rec_int(&lay, rec, F_LEFT), r = rec_int(&lay, rec, F_RIGHT), f = rec_int(&lay, rec, F_FEATURE);
-        be_node *n = &t->nodes[i];
+        if (i + 64 < t->node_count) __builtin_prefetch(lay->data + (i + 64) * lay->itemsize);
+        int64_t l = be_rec_int(lay, i, BE_F_LEFT), r = be_rec_int(lay, i, BE_F_RIGHT);
         if ((l == -1) != (r == -1))
             return be_fail(err, m, "%s.nodes[%zu] has one child (left_child %lld, right_child %lld)", spec->field, i,
                            (long long)l, (long long)r);
-        n->threshold = rec_double(&lay, rec, F_THRESHOLD);
-        n->missing_left = t->has_missing && rec_int(&lay, rec, F_MISSING) != 0;
-        n->left = n->right = -1;
-        n->feature = -1;
         if (l == -1) continue;
+        int64_t f = be_rec_int(lay, i, BE_F_FEATURE);
         if (l < 1 || l >= count || r < 1 || r >= count)
             return be_fail(err, m, "%s.nodes[%zu] %s is %lld, outside 1..%lld", spec->field, i,
                            (l < 1 || l >= count) ? "left_child" : "right_child",
@@ -210,12 +169,70 @@ static brine_status read_nodes(brine_model *m, const be_tree_spec *spec, const b
         if (f < 0 || f >= n_features)
             return be_fail(err, m, "%s.nodes[%zu].feature is %lld, outside 0..%lld", spec->field, i, (long long)f,
                            (long long)(n_features - 1));
-        n->left = (int32_t)l;
-        n->right = (int32_t)r;
-        n->feature = (int32_t)f;
     }
+    lay->data = keep_bytes(m, a, t->node_count * lay->itemsize);
+    if (!lay->data) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu tree nodes", t->node_count);
     return BRINE_OK;
 }
+
+/* Records brine writes itself (trained trees): sklearn 1.2's 56-byte
+ * layout in host order, every field native. */
+static const bv_dtype host_i8 = {'i', '=', 8, 0, 0, NULL, NULL, 0, NULL, NULL, NULL, NULL};
+static const bv_dtype host_f8 = {'f', '=', 8, 0, 0, NULL, NULL, 0, NULL, NULL, NULL, NULL};
+
+uint8_t *be_tree_own_records(brine_model *m, be_tree *t) {
+    static const size_t offsets[BE_F_COUNT] = {0, 8, 16, 24, 0, 32, 40, 48};
+    uint8_t *data = be_bulk_alloc(m, t->node_count, BE_OWN_RECORD);
+    if (!data) return NULL;
+    memset(&t->rec, 0, sizeof t->rec);
+    t->rec.data = data;
+    t->rec.itemsize = BE_OWN_RECORD;
+    for (int k = 0; k < BE_F_COUNT; k++) {
+        if (k == BE_F_MISSING) continue;
+        int f = k == BE_F_THRESHOLD || k == BE_F_IMPURITY || k == BE_F_WSAMPLES;
+        t->rec.field[k] = f ? &host_f8 : &host_i8;
+        t->rec.offset[k] = offsets[k];
+        t->rec.native[k] = f ? 'd' : 'q';
+    }
+    t->has_missing = 0;
+    t->has_stats = 1;
+    return data;
+}
+
+void be_tree_put_record(be_tree *t, size_t i, int64_t left, int64_t right, int64_t feature, double threshold,
+                        double impurity, int64_t samples, double wsamples) {
+    uint8_t *r = (uint8_t *)(uintptr_t)t->rec.data + i * BE_OWN_RECORD;
+    memcpy(r, &left, 8);
+    memcpy(r + 8, &right, 8);
+    memcpy(r + 16, &feature, 8);
+    memcpy(r + 24, &threshold, 8);
+    memcpy(r + 32, &impurity, 8);
+    memcpy(r + 40, &samples, 8);
+    memcpy(r + 48, &wsamples, 8);
+}
+
+/* ---------------------------------------------------------- node fields */
+
+int be_tree_kids(const be_tree *t, size_t i, int32_t *left, int32_t *right) {
+    uint32_t c = (uint32_t)t->fast_pos[i], next = t->fast[c].next;
+    if (next == c) return 0;
+    *left = t->fast_orig[next];
+    *right = t->fast_orig[next + 1];
+    return 1;
+}
+
+int64_t be_tree_feature(const be_tree *t, size_t i) {
+    int32_t l, r;
+    return be_tree_kids(t, i, &l, &r) ? (int64_t)t->fast[t->fast_pos[i]].feature : -2;
+}
+
+double be_tree_threshold(const be_tree *t, size_t i) { return be_rec_double(&t->rec, i, BE_F_THRESHOLD); }
+int be_tree_missing_left(const be_tree *t, size_t i) {
+    return t->has_missing && be_rec_int(&t->rec, i, BE_F_MISSING) != 0;
+}
+double be_tree_impurity(const be_tree *t, size_t i) { return be_rec_double(&t->rec, i, BE_F_IMPURITY); }
+int64_t be_tree_samples(const be_tree *t, size_t i) { return be_rec_int(&t->rec, i, BE_F_SAMPLES); }
+double be_tree_wsamples(const be_tree *t, size_t i) { return be_rec_double(&t->rec, i, BE_F_WSAMPLES); }
 
 /* --------------------------------------------------------------- values */
 
@@ -298,10 +315,17 @@ static brine_status read_values(brine_model *m, const be_tree_spec *spec, const 
     int long_dims = (a->shape[0] > 1) + (a->shape[1] > 1) + (a->shape[2] > 1);
     if (a->fortran && long_dims > 1) return be_fail(err, m, "%s.values is not in C order", spec->field);
     size_t cells = (size_t)a->count;
-    t->value = be_bulk_alloc(m, cells ? cells : 1, sizeof *t->value);
-    if (!t->value) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %s.values", spec->field);
-    if (host_order(a->dtype->u.dt)) memcpy(t->value, a->data, cells * sizeof *t->value);
-    else for (size_t i = 0; i < cells; i++) be_array_double(a, i, &t->value[i]);
+    /* Read in place when they are plain aligned doubles (joblib aligns its
+     * arrays); a copy otherwise. */
+    if (host_order(a->dtype->u.dt) && ((uintptr_t)a->data & (sizeof(double) - 1)) == 0) {
+        t->value = (const double *)(const void *)keep_bytes(m, a, cells * sizeof(double));
+        if (!t->value) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %s.values", spec->field);
+        return BRINE_OK;
+    }
+    double *copy = be_bulk_alloc(m, cells ? cells : 1, sizeof *copy);
+    if (!copy) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %s.values", spec->field);
+    for (size_t i = 0; i < cells; i++) be_array_double(a, i, &copy[i]);
+    t->value = copy;
     return BRINE_OK;
 }
 
@@ -315,28 +339,32 @@ static int rows_are_fractions(const be_tree *t) {
     return 1;
 }
 
-/* Per node: the label index tree.predict picks and the row predict_proba
- * returns.  sklearn <= 1.3 divides counts by their numpy sum (a zero sum
+void be_fraction_row(const double *row, size_t nc, double *out) {
+    double norm = be_pairwise_sum(row, nc);
+    if (norm == 0.0) norm = 1.0;
+    for (size_t c = 0; c < nc; c++) out[c] = row[c] / norm;
+}
+
+/* Per leaf (inner nodes' rows stay 0): the label index tree.predict picks
+ * and the row predict_proba returns.  sklearn <= 1.3 divides counts by their numpy sum (a zero sum
  * counts as 1); >= 1.4 returns the stored fractions as they are. */
 static brine_status derive_classes(brine_model *m, const be_tree_spec *spec, be_tree *t, brine_error *err) {
     size_t rows = t->node_count * t->n_outputs;
     t->top = be_bulk_alloc(m, rows, sizeof *t->top);
     int fractions = spec->fractions >= 0 ? spec->fractions : rows_are_fractions(t);
-    t->proba = fractions ? t->value : be_bulk_alloc(m, rows * t->max_classes, sizeof *t->proba);
+    double *proba = fractions ? NULL : be_bulk_alloc(m, rows * t->max_classes, sizeof *proba);
+    t->proba = fractions ? t->value : proba;
     if (!t->top || !t->proba) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %s", spec->field);
     for (size_t i = 0; i < t->node_count; i++) {
+        if (be_rec_int(&t->rec, i, BE_F_LEFT) >= 0) continue; /* rows only ever end at leaves */
         for (size_t k = 0; k < t->n_outputs; k++) {
             const double *row = t->value + (i * t->n_outputs + k) * t->max_classes;
             size_t nc = spec->n_classes[k], top = be_argmax(row, t->max_classes);
-            if (top >= nc && t->nodes[i].left < 0)
+            if (top >= nc)
                 return be_fail(err, m, "%s.values: the largest entry of leaf %zu, output %zu lies in padding column %zu",
                                spec->field, i, k, top);
             t->top[i * t->n_outputs + k] = (int32_t)top;
-            if (fractions) continue;
-            double *out = t->proba + (i * t->n_outputs + k) * t->max_classes;
-            double norm = be_pairwise_sum(row, nc);
-            if (norm == 0.0) norm = 1.0;
-            for (size_t c = 0; c < nc; c++) out[c] = row[c] / norm;
+            if (!fractions) be_fraction_row(row, nc, proba + (i * t->n_outputs + k) * t->max_classes);
         }
     }
     return BRINE_OK;
@@ -387,18 +415,20 @@ brine_status be_tree_load(brine_model *m, const bv *tree, const be_tree_spec *sp
     return BRINE_OK;
 }
 
+/* The straightforward walk: the shape from the compact layout (checked,
+ * owned), each decision as sklearn makes it from the record, a float32
+ * feature against the float64 threshold; NaN takes the side recorded at
+ * fit time (>= 1.3 records only reach here). */
 size_t be_tree_apply(const be_tree *t, const float *x) {
-    const be_node *nodes = t->nodes;
-    int32_t i = 0;
-    while (nodes[i].left >= 0) {
-        const be_node *n = &nodes[i];
-        float v = x[n->feature];
-        /* sklearn: a float32 feature against a float64 threshold; NaN takes
-         * the side recorded at fit time (>= 1.3 records only reach here). */
-        if (isnan(v)) i = n->missing_left ? n->left : n->right;
-        else i = (double)v <= n->threshold ? n->left : n->right;
+    uint32_t c = 0;
+    while (t->fast[c].next != c) {
+        const be_fnode *q = &t->fast[c];
+        size_t i = (size_t)t->fast_orig[c];
+        float v = x[q->feature];
+        int left = isnan(v) ? be_tree_missing_left(t, i) : (double)v <= be_tree_threshold(t, i);
+        c = q->next + (uint32_t)!left;
     }
-    return (size_t)i;
+    return (size_t)t->fast_orig[c];
 }
 
 /* ------------------------------------------- DecisionTree*, ExtraTree* */
@@ -437,7 +467,7 @@ static brine_status tree_model_predict(const brine_model *m, brine_method method
 /* ------------------------------------------------------------- saving */
 
 brine_status be_tree_savable(const brine_model *m, const be_tree *t, const char *field, brine_error *err) {
-    if (t->impurity) return BRINE_OK;
+    if (t->has_stats) return BRINE_OK;
     return be_fail_status(err, BRINE_E_UNSUPPORTED, m,
                           "%s.nodes lack impurity, n_node_samples or weighted_n_node_samples (as float64, "
                           "int and float64), which sklearn needs; brine cannot write this tree back",

@@ -263,20 +263,14 @@ static brine_status convert_tree(brine_model *m, const bt_tree *g, const bt_data
     t->n_features = (int64_t)d->n_features;
     t->n_classes = nc;
     t->max_depth = g->max_depth;
-    t->nodes = be_alloc(m, n, sizeof *t->nodes);
-    t->value = be_alloc(m, cells, sizeof *t->value);
-    t->impurity = be_alloc(m, n, sizeof *t->impurity);
-    t->n_node_samples = be_alloc(m, n, sizeof *t->n_node_samples);
-    t->weighted_n_node_samples = be_alloc(m, n, sizeof *t->weighted_n_node_samples);
-    if (!t->nodes || !t->value || !t->impurity || !t->n_node_samples || !t->weighted_n_node_samples)
+    double *value = be_alloc(m, cells, sizeof *value);
+    if (!value || !be_tree_own_records(m, t))
         return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for a tree of %zu nodes", n);
-    for (size_t i = 0; i < n; i++) {
-        t->nodes[i] = (be_node){g->threshold[i], (int32_t)g->left[i], (int32_t)g->right[i], (int32_t)g->feature[i], 0};
-        t->impurity[i] = g->impurity[i];
-        t->n_node_samples[i] = g->n_node_samples[i];
-        t->weighted_n_node_samples[i] = g->weighted_n[i];
-    }
-    memcpy(t->value, g->value, cells * sizeof *t->value);
+    for (size_t i = 0; i < n; i++)
+        be_tree_put_record(t, i, g->left[i], g->right[i], g->feature[i], g->threshold[i], g->impurity[i],
+                           g->n_node_samples[i], g->weighted_n[i]);
+    memcpy(value, g->value, cells * sizeof *value);
+    t->value = value;
     char field[48];
     snprintf(field, sizeof field, m->cls->family == &be_forest_family ? "estimators_[%zu].tree_" : "tree_", k);
     be_tree_spec spec = {m->cls->classifier, d->n_outputs, nc, (int64_t)d->n_features, m->version[1] >= 4 || m->version[0] > 1,

@@ -136,15 +136,29 @@ static const be_tree *tree_of(const brine_model *m, size_t i) {
     return m->impl;
 }
 
+/* The same children, features and thresholds, node by node. */
+static int same_splits(const be_tree *a, const be_tree *b) {
+    for (size_t i = 0; i < a->node_count; i++) {
+        int32_t al = -1, ar = -1, bl = -1, br = -1;
+        int ak = be_tree_kids(a, i, &al, &ar), bk = be_tree_kids(b, i, &bl, &br);
+        double at = be_tree_threshold(a, i), bt = be_tree_threshold(b, i);
+        if (ak != bk || al != bl || ar != br || be_tree_feature(a, i) != be_tree_feature(b, i) || memcmp(&at, &bt, 8))
+            return 0;
+    }
+    return 1;
+}
+
 static void expect_tree(const be_tree *t, size_t n, const int *feature, const double *threshold, const int *left,
                         const int64_t *samples) {
     CHECK_EQ_INT(t->node_count, n);
     if (t->node_count != n) return;
     for (size_t i = 0; i < n; i++) {
-        if (feature) CHECK_EQ_INT(t->nodes[i].left < 0 ? -2 : t->nodes[i].feature, feature[i]);
-        if (threshold) CHECK(t->nodes[i].threshold == threshold[i]);
-        if (left) CHECK_EQ_INT(t->nodes[i].left, left[i]);
-        if (samples) CHECK_EQ_INT(t->n_node_samples[i], samples[i]);
+        int32_t l = -1, r = -1;
+        be_tree_kids(t, i, &l, &r);
+        if (feature) CHECK_EQ_INT(be_tree_feature(t, i), feature[i]);
+        if (threshold) CHECK(be_tree_threshold(t, i) == threshold[i]);
+        if (left) CHECK_EQ_INT(l, left[i]);
+        if (samples) CHECK_EQ_INT(be_tree_samples(t, i), samples[i]);
     }
 }
 
@@ -173,7 +187,7 @@ static void test_regressor_data_a(void) {
     expect_tree(t, 11, feature, thr, left, n);
     for (size_t i = 0; i < 11 && t->node_count == 11; i++) {
         CHECK(t->value[i] == value[i]);
-        CHECK(t->impurity[i] == imp[i]);
+        CHECK(be_tree_impurity(t, i) == imp[i]);
     }
     brine_model_free(m);
 }
@@ -210,10 +224,10 @@ static void test_forest_data_a(void) {
     static const double w0[] = {12, 9, 6, 3, 3, 1, 2}, w1[] = {12, 11, 3, 8, 1};
     expect_tree(tree_of(m, 0), 7, f0, t0, NULL, n0);
     expect_tree(tree_of(m, 1), 5, f1, t1, NULL, n1);
-    for (int i = 0; i < 7 && tree_of(m, 0)->node_count == 7; i++) CHECK(tree_of(m, 0)->weighted_n_node_samples[i] == w0[i]);
-    for (int i = 0; i < 5 && tree_of(m, 1)->node_count == 5; i++) CHECK(tree_of(m, 1)->weighted_n_node_samples[i] == w1[i]);
+    for (int i = 0; i < 7 && tree_of(m, 0)->node_count == 7; i++) CHECK(be_tree_wsamples(tree_of(m, 0), (size_t)i) == w0[i]);
+    for (int i = 0; i < 5 && tree_of(m, 1)->node_count == 5; i++) CHECK(be_tree_wsamples(tree_of(m, 1), (size_t)i) == w1[i]);
     CHECK(tree_of(m, 0)->value[0] == 0.3277308143147796);
-    CHECK(tree_of(m, 0)->impurity[0] == 0.03218521476036358);
+    CHECK(be_tree_impurity(tree_of(m, 0), 0) == 0.03218521476036358);
     brine_prediction *pr = NULL;
     brine_error err;
     brine_error_clear(&err);
@@ -261,8 +275,8 @@ static void test_tiny(void) {
     if (!m) return;
     const be_tree *t = tree_of(m, 0);
     CHECK_EQ_INT(t->node_count, 3);
-    CHECK(t->nodes[0].threshold == 1.5);
-    CHECK(t->impurity[0] == 0.5 && t->impurity[1] == 0 && t->impurity[2] == 0);
+    CHECK(be_tree_threshold(t, 0) == 1.5);
+    CHECK(be_tree_impurity(t, 0) == 0.5 && be_tree_impurity(t, 1) == 0 && be_tree_impurity(t, 2) == 0);
     CHECK(t->value[0] == 2 && t->value[1] == 2 && t->value[2] == 2 && t->value[3] == 0);
     brine_model_free(m);
 }
@@ -297,10 +311,10 @@ static void test_threads_identical(void) {
         CHECK_EQ_INT(ta->node_count, tc->node_count);
         if (ta->node_count != tb->node_count || ta->node_count != tc->node_count) continue;
         size_t nv = ta->node_count * ta->max_classes;
-        CHECK(!memcmp(ta->nodes, tb->nodes, ta->node_count * sizeof *ta->nodes));
-        CHECK(!memcmp(ta->nodes, tc->nodes, ta->node_count * sizeof *ta->nodes));
+        CHECK(same_splits(ta, tb));
+        CHECK(same_splits(ta, tc));
         CHECK(!memcmp(ta->value, tb->value, nv * sizeof *ta->value));
-        CHECK(!memcmp(ta->impurity, tc->impurity, ta->node_count * sizeof *ta->impurity));
+        for (size_t i = 0; i < ta->node_count; i++) CHECK(be_tree_impurity(ta, i) == be_tree_impurity(tc, i));
     }
 done:
     brine_model_free(a);
