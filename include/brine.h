@@ -140,7 +140,10 @@ brine_status brine_compression_parse(brine_compression *out, int *level_out,
 typedef struct brine_load_options {
     unsigned version;            /* BRINE_LOAD_OPTIONS_VERSION */
     int use_mmap;                /* map uncompressed files; arrays point into
-                                    the mapping (default 0: read) */
+                                    the mapping, which a model from
+                                    brine_model_load keeps (default 0: read).
+                                    As with numpy's memmaps, a mapped file
+                                    must not be truncated while in use */
     uint64_t max_input_bytes;    /* file size; default 64 GiB */
     uint64_t max_decompressed_bytes; /* output of a decompressor; default 64 GiB
                                     (multi-GB models load; bombs stop) */
@@ -394,13 +397,19 @@ brine_status brine_sha256_memory(char out[BRINE_SHA256_HEX_SIZE], const void *da
  * estimator and the field; prediction itself cannot crash or loop.
  *
  * Thread rule: a brine_model is immutable once loaded; any number of threads
- * may query it and call brine_model_predict on it at once.  It does not
- * depend on the brine_file it was built from, which may be freed at once. */
+ * may query it and call brine_model_predict on it at once.  A model from
+ * brine_model_from_file does not depend on the brine_file it was built
+ * from, which may be freed at once. */
 
 typedef struct brine_model brine_model;
 
-/* Loads the model stored at path (brine_file_open, then
- * brine_model_from_file).  Failures: those of brine_file_open;
+/* Loads the model stored at path (brine_file_open, then what
+ * brine_model_from_file does).  Where the file holds a tree's node records
+ * and values as the model reads them, the model reads them in place and
+ * keeps the file's bytes (read into memory, decompressed, or mapped with
+ * use_mmap) until brine_model_free, instead of copying them: loading a
+ * large forest then costs little more than checking it.  Failures: those of
+ * brine_file_open;
  * BRINE_E_UNSUPPORTED when the root object is not a supported estimator
  * (the message names its class); BRINE_E_FORMAT when its state is invalid
  * or the estimator is not fitted.  On failure *out is NULL. */

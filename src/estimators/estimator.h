@@ -253,7 +253,8 @@ enum { BE_F_LEFT, BE_F_RIGHT, BE_F_FEATURE, BE_F_THRESHOLD, BE_F_MISSING, BE_F_I
 typedef struct be_records {
     const uint8_t *data;             /* node_count records of itemsize bytes */
     size_t itemsize;
-    const bv_dtype *field[BE_F_COUNT]; /* NULL when absent */
+    unsigned char has[BE_F_COUNT];   /* the records have field k */
+    bv_dtype type[BE_F_COUNT];       /* its kind, byte order and itemsize (no pointers: the file may go) */
     size_t offset[BE_F_COUNT];
     char native[BE_F_COUNT];         /* 'q' int64, 'i' int32, 'd' float64 in host order; 0 otherwise */
 } be_records;
@@ -266,14 +267,14 @@ static inline __attribute__((always_inline)) int64_t be_rec_int(const be_records
     int32_t v32;
     if (r->native[k] == 'q') return memcpy(&v, p, 8), v;
     if (r->native[k] == 'i') return memcpy(&v32, p, 4), v32;
-    return be_item_int(r->field[k], p, &v) ? v : INT64_MIN;
+    return be_item_int(&r->type[k], p, &v) ? v : INT64_MIN;
 }
 
 static inline __attribute__((always_inline)) double be_rec_double(const be_records *r, size_t i, int k) {
     const uint8_t *p = r->data + i * r->itemsize + r->offset[k];
     double v;
     if (r->native[k] == 'd') return memcpy(&v, p, 8), v;
-    return be_item_double(r->field[k], p, &v) ? v : NAN;
+    return be_item_double(&r->type[k], p, &v) ? v : NAN;
 }
 
 typedef struct be_tree {

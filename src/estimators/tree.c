@@ -46,9 +46,9 @@ static int host_order(const bv_dtype *dt) {
  * costs loads rather than byte-by-byte decoding. */
 static void find_native(be_records *lay) {
     for (int k = 0; k < BE_F_COUNT; k++) {
-        const bv_dtype *fd = lay->field[k];
+        const bv_dtype *fd = &lay->type[k];
         lay->native[k] = 0;
-        if (!fd || !host_order(fd)) continue;
+        if (!lay->has[k] || !host_order(fd)) continue;
         if (fd->kind == 'i' && fd->itemsize == 8) lay->native[k] = 'q';
         else if (fd->kind == 'i' && fd->itemsize == 4) lay->native[k] = 'i';
         else if (fd->kind == 'f' && fd->itemsize == 8) lay->native[k] = 'd';
@@ -85,12 +85,13 @@ static brine_status find_fields(brine_model *m, const be_tree_spec *spec, const 
             if (f->offset > dt->itemsize || fd->itemsize > dt->itemsize - f->offset)
                 return be_fail(err, m, "%s.nodes field %s lies outside the %zu-byte record", spec->field,
                                node_fields[k].name, dt->itemsize);
-            lay->field[k] = fd;
+            lay->has[k] = 1;
+            lay->type[k] = (bv_dtype){fd->kind, fd->byteorder, fd->itemsize, 0, 0, NULL, NULL, 0, NULL, NULL, NULL, NULL};
             lay->offset[k] = f->offset;
         }
     }
     for (int k = 0; k < BE_F_COUNT; k++)
-        if (node_fields[k].need == NEEDED && !lay->field[k])
+        if (node_fields[k].need == NEEDED && !lay->has[k])
             return be_fail(err, m, "%s.nodes records lack the field %s", spec->field, node_fields[k].name);
     find_native(lay);
     return BRINE_OK;
@@ -148,8 +149,8 @@ static brine_status read_nodes(brine_model *m, const be_tree_spec *spec, const b
     brine_status st = find_fields(m, spec, a->dtype->u.dt, lay, err);
     if (st) return st;
     lay->data = a->data;
-    t->has_missing = lay->field[BE_F_MISSING] != NULL;
-    t->has_stats = lay->field[BE_F_IMPURITY] && lay->field[BE_F_SAMPLES] && lay->field[BE_F_WSAMPLES];
+    t->has_missing = lay->has[BE_F_MISSING];
+    t->has_stats = lay->has[BE_F_IMPURITY] && lay->has[BE_F_SAMPLES] && lay->has[BE_F_WSAMPLES];
     int64_t count = (int64_t)t->node_count;
     for (size_t i = 0; i < t->node_count; i++) {
         /* Ahead of the hardware prefetcher, which stops at page ends: a
@@ -190,7 +191,8 @@ uint8_t *be_tree_own_records(brine_model *m, be_tree *t) {
     for (int k = 0; k < BE_F_COUNT; k++) {
         if (k == BE_F_MISSING) continue;
         int f = k == BE_F_THRESHOLD || k == BE_F_IMPURITY || k == BE_F_WSAMPLES;
-        t->rec.field[k] = f ? &host_f8 : &host_i8;
+        t->rec.has[k] = 1;
+        t->rec.type[k] = f ? host_f8 : host_i8;
         t->rec.offset[k] = offsets[k];
         t->rec.native[k] = f ? 'd' : 'q';
     }
