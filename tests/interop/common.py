@@ -33,6 +33,19 @@ import threading
 import time
 import types
 
+# numpy sends float64 exp and log (and what sklearn builds on them: expit,
+# softmax, logs of probabilities, IsolationForest's path lengths) to its
+# AVX-512 loops on CPUs that have them, whose results differ from libm's in
+# the last bit for about a fifth of all inputs.  The interop checks compare
+# brine with sklearn bit for bit where sklearn's arithmetic is reproducible
+# in C, which with those loops it is not; so the scripts run numpy without
+# them (the same on every machine) and test_simd_ulps.py checks brine
+# against numpy as dispatched, within the 4 ulp CONVENTIONS allows.  Set
+# here, before any script imports numpy; subprocesses inherit it.
+NUMPY_LIBM_FEATURES = "AVX512F AVX512CD AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL"
+if "numpy" not in sys.modules:
+    os.environ.setdefault("NPY_DISABLE_CPU_FEATURES", NUMPY_LIBM_FEATURES)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 
