@@ -122,6 +122,24 @@ bv *be_s_f8_array(be_save *s, const double *v, int ndim, const int64_t *shape) {
     return array_of(s, mark(s, bn_dtype_simple(s->a, 'f', 8, '<')), ndim, shape, data, 8 * count, NULL);
 }
 
+static int host_little(void) {
+    const uint16_t one = 1;
+    uint8_t b;
+    memcpy(&b, &one, 1);
+    return b == 1;
+}
+
+/* An array over n doubles that stay alive and unchanged while the graph is
+ * written (a tree's values): their own bytes on a little-endian host, no
+ * copy; else converted as be_s_f8_array does. */
+static bv *f8_view(be_save *s, const double *v, int ndim, const int64_t *shape) {
+    if (!host_little()) return be_s_f8_array(s, v, ndim, shape);
+    size_t count = 1;
+    for (int k = 0; k < ndim; k++) count *= (size_t)shape[k];
+    return array_of(s, mark(s, bn_dtype_simple(s->a, 'f', 8, '<')), ndim, shape, (const uint8_t *)(const void *)v,
+                    8 * count, NULL);
+}
+
 /* ------------------------------------------------------------- labels */
 
 static bv *label_object(be_save *s, const brine_label *l) {
@@ -260,8 +278,31 @@ static uint8_t missing_left(const be_tree *t, size_t i) {
     return be_tree_samples(t, (size_t)l) > be_tree_samples(t, (size_t)r);
 }
 
+/* Whether the tree's records are, byte for byte, little-endian records of
+ * the layout being written (isz bytes, NODE_DTYPE's offsets): a tree loaded
+ * from a file of that layout, or trained into the 56-byte one.  They are
+ * then written as they are, not rebuilt field by field. */
+static int records_as_written(const be_tree *t, size_t isz) {
+    static const size_t offsets[BE_F_COUNT] = {0, 8, 16, 24, 56, 32, 40, 48};
+    const be_records *r = &t->rec;
+    if (!host_little() || r->itemsize != isz || !t->has_stats) return 0;
+    for (int k = 0; k < BE_F_COUNT; k++) {
+        if (k == BE_F_MISSING) {
+            if (isz == 64 && (!r->has[k] || r->offset[k] != 56 || r->type[k].itemsize != 1 || r->type[k].kind != 'u'))
+                return 0;
+            continue;
+        }
+        int f = k == BE_F_THRESHOLD || k == BE_F_IMPURITY || k == BE_F_WSAMPLES;
+        if (r->native[k] != (f ? 'd' : 'q') || r->offset[k] != offsets[k]) return 0;
+    }
+    return 1;
+}
+
 static bv *node_records(be_save *s, const be_tree *t) {
     size_t isz = s->lay->gen >= BE_GEN_14 ? 64 : 56;
+    int64_t shape[1] = {(int64_t)t->node_count};
+    if (records_as_written(t, isz))
+        return array_of(s, node_dtype(s), 1, shape, t->rec.data, t->node_count * isz, NULL);
     uint8_t *data = zeroed(s, t->node_count * isz);
     if (!data) return NULL;
     for (size_t i = 0; i < t->node_count; i++) {
@@ -277,7 +318,6 @@ static bv *node_records(be_save *s, const be_tree *t) {
         put_f8(r + 48, be_tree_wsamples(t, i));
         if (isz == 64) r[56] = missing_left(t, i);
     }
-    int64_t shape[1] = {(int64_t)t->node_count};
     return array_of(s, node_dtype(s), 1, shape, data, t->node_count * isz, NULL);
 }
 
@@ -316,17 +356,16 @@ static void counts_row(const double *f, size_t nc, size_t mc, double w, double *
 }
 
 /* tree_.value as the layout's version stores it. */
-static double *tree_values(be_save *s, const be_tree *t) {
+static const double *tree_values(be_save *s, const be_tree *t) {
     size_t rows = t->node_count * t->n_outputs, mc = t->max_classes;
+    int fractions_in = t->proba == t->value;
+    if (!s->m->cls->classifier || (s->lay->gen >= BE_GEN_14) == fractions_in) return t->value; /* as stored */
     double *v = bp_arena_alloc(s->a, rows * mc * sizeof *v + 1);
     if (!v) {
         s->failed = 1;
         return NULL;
     }
-    int fractions_in = t->proba == t->value;
-    if (!s->m->cls->classifier || (s->lay->gen >= BE_GEN_14) == fractions_in) {
-        memcpy(v, t->value, rows * mc * sizeof *v);
-    } else if (s->lay->gen >= BE_GEN_14) {
+    if (s->lay->gen >= BE_GEN_14) {
         memset(v, 0, rows * mc * sizeof *v); /* counts over their numpy sum, as <= 1.3 predicts */
         for (size_t r = 0; r < rows; r++) be_fraction_row(t->value + r * mc, t->n_classes[r % t->n_outputs], v + r * mc);
     } else {
@@ -355,8 +394,8 @@ static bv *build_tree(be_save *s, const be_tree *t) {
     be_s_set(s, state, "max_depth", be_s_int(s, t->max_depth >= 0 ? t->max_depth : (int64_t)t->depth));
     be_s_set(s, state, "node_count", be_s_int(s, (int64_t)t->node_count));
     be_s_set(s, state, "nodes", node_records(s, t));
-    double *values = tree_values(s, t);
-    be_s_set(s, state, "values", values ? be_s_f8_array(s, values, 3, shape) : NULL);
+    const double *values = tree_values(s, t); /* the model's own or the arena's: alive while written */
+    be_s_set(s, state, "values", values ? f8_view(s, values, 3, shape) : NULL);
     o->how = BV_HOW_REDUCE; /* Tree.__reduce__: Tree(n_features, n_classes, n_outputs), then __setstate__ */
     o->u.obj.callable = cls;
     o->u.obj.args = tree_args(s, t);

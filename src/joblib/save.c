@@ -13,6 +13,36 @@
 
 enum { ALIGNMENT = 16 };
 
+/* An uncompressed joblib file written to a path: big arrays are not copied
+ * into the stream buffer but written from where they lie, between the
+ * buffer's pieces (a forest's node records are most of its bytes). */
+enum { PIECE_MIN = 64 * 1024 };
+
+typedef struct piece {
+    size_t at;           /* buffer offset the bytes follow */
+    const uint8_t *data; /* alive until the file is written (the saved graph's arrays) */
+    size_t n;
+} piece;
+
+typedef struct pieces {
+    piece *items;
+    size_t n, cap;
+    size_t bytes; /* sum of n: the stream offset is the buffer's length plus this */
+} pieces;
+
+static int pieces_add(pieces *p, size_t at, const uint8_t *data, size_t n) {
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 64;
+        piece *items = realloc(p->items, cap * sizeof *items);
+        if (!items) return 0;
+        p->items = items;
+        p->cap = cap;
+    }
+    p->items[p->n++] = (piece){at, data, n};
+    p->bytes += n;
+    return 1;
+}
+
 /* After the dtype: the rest of the wrapper dict, BUILD, then the payload
  * between frames, as joblib's NumpyPickler writes it. */
 static brine_status finish_wrapper(bp_writer *w, const bv *arr) {
@@ -32,10 +62,16 @@ static brine_status finish_wrapper(bp_writer *w, const bv *arr) {
         brine_status st = bp_write(out, arr, &nested, bp_writer_err(w));
         if (st) return st;
     } else {
-        size_t pad = ALIGNMENT - ((out->len + 1) % ALIGNMENT);
+        pieces *pc = bp_writer_user(w);
+        size_t pad = ALIGNMENT - ((out->len + (pc ? pc->bytes : 0) + 1) % ALIGNMENT);
         bi_buf_byte(out, (uint8_t)pad);
         bi_buf_fill(out, 0xff, pad);
-        bi_buf_put(out, a->data, a->nbytes);
+        if (pc && a->nbytes >= PIECE_MIN) {
+            if (!pieces_add(pc, out->len, a->data, a->nbytes))
+                return bi_fail(bp_writer_err(w), BRINE_E_NOMEM, -1, "out of memory");
+        } else {
+            bi_buf_put(out, a->data, a->nbytes);
+        }
     }
     bp_w_memoize_node(w, arr);
     return BRINE_OK;
@@ -60,10 +96,33 @@ static brine_status joblib_array(bp_writer *w, const bv *arr) {
     return st ? st : bp_w_push_value(w, a->dtype);
 }
 
-brine_status bj_write_stream(bi_buf *out, const bv *root, const brine_save_options *opts, brine_error *err) {
-    bp_write_options wo = {opts->protocol ? opts->protocol : 4, NULL, NULL};
+static brine_status write_stream(bi_buf *out, pieces *pc, const bv *root, const brine_save_options *opts,
+                                 brine_error *err) {
+    bp_write_options wo = {opts->protocol ? opts->protocol : 4, NULL, pc};
     if (opts->format == BRINE_FORMAT_JOBLIB || opts->compression != BRINE_COMPRESSION_NONE) wo.array_hook = joblib_array;
     return bp_write(out, root, &wo, err);
+}
+
+brine_status bj_write_stream(bi_buf *out, const bv *root, const brine_save_options *opts, brine_error *err) {
+    return write_stream(out, NULL, root, opts, err);
+}
+
+/* The buffer with the pieces in their places, written atomically. */
+static brine_status write_pieces(const char *path, const bi_buf *out, const pieces *pc, brine_error *err) {
+    bi_atomic a;
+    brine_status st = bi_atomic_open(&a, path, -1, err);
+    size_t done = 0;
+    for (size_t i = 0; !st && i <= pc->n; i++) {
+        size_t upto = i < pc->n ? pc->items[i].at : out->len;
+        if (upto > done) st = bi_atomic_write(&a, out->data + done, upto - done, err);
+        done = upto;
+        if (!st && i < pc->n) st = bi_atomic_write(&a, pc->items[i].data, pc->items[i].n, err);
+    }
+    if (st) {
+        bi_atomic_abort(&a);
+        return st;
+    }
+    return bi_atomic_commit(&a, err);
 }
 
 static brine_status check_options(const brine_save_options *o, brine_error *err) {
@@ -92,6 +151,18 @@ static brine_status save_to_buf(bi_buf *out, const bv *root, const brine_save_op
 
 brine_status brine_save(const brine_value *root, const char *path, const brine_save_options *opts, brine_error *err) {
     if (!path) return bi_fail(err, BRINE_E_ARGUMENT, -1, "no path given");
+    brine_save_options defaults = BRINE_SAVE_OPTIONS_INIT;
+    const brine_save_options *o = opts ? opts : &defaults;
+    if (root && o->compression == BRINE_COMPRESSION_NONE && o->format == BRINE_FORMAT_JOBLIB &&
+        check_options(o, NULL) == BRINE_OK) {
+        bi_buf buf = BI_BUF_INIT;
+        pieces pc = {NULL, 0, 0, 0};
+        brine_status st = write_stream(&buf, &pc, root, o, err);
+        if (!st) st = write_pieces(path, &buf, &pc, err);
+        bi_buf_free(&buf);
+        free(pc.items);
+        return st;
+    }
     bi_buf out = BI_BUF_INIT;
     brine_status st = save_to_buf(&out, root, opts, err);
     if (!st) st = bi_write_atomic(path, out.data ? out.data : (const uint8_t *)"", out.len, err);
