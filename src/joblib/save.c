@@ -7,6 +7,7 @@
 #include "io/compress.h"
 #include "io/error.h"
 #include "io/file.h"
+#include "io/mem.h"
 #include "joblib/joblib.h"
 #include "pickle/opcodes.h"
 #include "pickle/writer.h"
@@ -141,11 +142,37 @@ static brine_status save_to_buf(bi_buf *out, const bv *root, const brine_save_op
     brine_status st = check_options(o, err);
     if (st) return st;
     if (o->compression == BRINE_COMPRESSION_NONE) return bj_write_stream(out, root, o, err);
+    /* The stream is written in pieces, then put together once in a block
+     * of its final size (huge pages when large) for the compressor: no
+     * buffer doubling and copying as it grows. */
     bi_buf stream = BI_BUF_INIT;
-    st = bj_write_stream(&stream, root, o, err);
-    int level = o->level <= 0 ? -1 : o->level;
-    if (!st) st = bi_compress(o->compression, level, stream.data, stream.len, out, err);
+    pieces pc = {NULL, 0, 0, 0};
+    st = write_stream(&stream, &pc, root, o, err);
+    size_t size = stream.len + pc.bytes;
+    uint8_t *whole = NULL;
+    int huge = 0;
+    if (!st) {
+        whole = bi_huge_map(size);
+        huge = whole != NULL;
+        if (!whole) whole = malloc(size ? size : 1);
+        if (!whole) st = bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for a %zu-byte stream", size);
+    }
+    if (!st) {
+        size_t done = 0, at = 0;
+        for (size_t i = 0; i <= pc.n; i++) {
+            size_t upto = i < pc.n ? pc.items[i].at : stream.len;
+            if (upto > done) memcpy(whole + at, stream.data + done, upto - done);
+            at += upto - done;
+            done = upto;
+            if (i < pc.n) memcpy(whole + at, pc.items[i].data, pc.items[i].n), at += pc.items[i].n;
+        }
+        int level = o->level <= 0 ? -1 : o->level;
+        st = bi_compress(o->compression, level, whole, size, out, err);
+    }
+    if (huge) bi_huge_unmap(whole, size);
+    else free(whole);
     bi_buf_free(&stream);
+    free(pc.items);
     return st;
 }
 
