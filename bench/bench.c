@@ -8,11 +8,20 @@
  *   bench single MODEL ROWS.npy REPEATS OUT.i64
  *   bench save MODEL OUT COMPRESS REPEATS      (COMPRESS: 0 none, else zlib level)
  *   bench many REPEATS MODEL...
+ *   bench spawn OUT REPEATS PROG ARG...  runs PROG REPEATS times (fork, exec,
+ *       wait), its last stdout into OUT; prints the median wall time and the
+ *       largest peak RSS of the runs in KiB.  bench.py starts every process
+ *       through this small one, so a child's peak RSS is its own, not the
+ *       Python launcher's (exec keeps the old address space's high-water mark).
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "brine.h"
 
@@ -200,6 +209,37 @@ static int cmd_many(int argc, char **argv) {
     return 0;
 }
 
+static int cmd_spawn(int argc, char **argv) {
+    if (argc < 5) return 64;
+    int reps = atoi(argv[3]);
+    double t[64];
+    if (reps < 1 || reps > 64) return 64;
+    fflush(stdout);
+    for (int i = 0; i < reps; i++) {
+        int fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0) die(argv[2], NULL);
+        double t0 = now();
+        pid_t pid = fork();
+        if (pid == 0) {
+            dup2(fd, 1);
+            execvp(argv[4], argv + 4);
+            _exit(127);
+        }
+        int status = 0;
+        if (pid < 0 || waitpid(pid, &status, 0) != pid) die("spawn", NULL);
+        t[i] = now() - t0;
+        close(fd);
+        if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+            fprintf(stderr, "bench: %s failed (status %d)\n", argv[4], status);
+            return 2;
+        }
+    }
+    struct rusage ru;
+    getrusage(RUSAGE_CHILDREN, &ru);
+    printf("{\"median\": %.9f, \"peak_kib\": %ld}\n", median(t, reps), ru.ru_maxrss);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     int rc = 64;
     if (argc > 2 && !strcmp(argv[1], "load")) rc = cmd_load(argc, argv);
@@ -207,6 +247,7 @@ int main(int argc, char **argv) {
     else if (argc > 2 && !strcmp(argv[1], "single")) rc = cmd_single(argc, argv);
     else if (argc > 2 && !strcmp(argv[1], "save")) rc = cmd_save(argc, argv);
     else if (argc > 2 && !strcmp(argv[1], "many")) rc = cmd_many(argc, argv);
-    if (rc == 64) fputs("usage: bench load|proba|single|save|many ... (see bench.c)\n", stderr);
+    else if (argc > 2 && !strcmp(argv[1], "spawn")) rc = cmd_spawn(argc, argv);
+    if (rc == 64) fputs("usage: bench load|proba|single|save|many|spawn ... (see bench.c)\n", stderr);
     return rc;
 }

@@ -37,29 +37,23 @@ def run(argv, cwd):
     return out.decode(), secs
 
 
-def run_rusage(argv, cwd):
-    """Runs argv; returns (stdout, seconds, peak RSS MiB) from wait4."""
-    r, w = os.pipe()
-    t0 = time.perf_counter()
-    pid = os.fork()
-    if pid == 0:
-        os.chdir(cwd)
-        os.dup2(w, 1)
-        os.close(r)
-        os.execv(argv[0], argv)
-    os.close(w)
-    chunks = []
-    while True:
-        b = os.read(r, 65536)
-        if not b:
-            break
-        chunks.append(b)
-    os.close(r)
-    _, status, ru = os.wait4(pid, 0)
-    secs = time.perf_counter() - t0
-    if status != 0:
-        sys.exit("bench: %s failed (status %d)" % (" ".join(argv), status))
-    return b"".join(chunks).decode(), secs, ru.ru_maxrss / 1024.0
+def run_rusage(argv, cwd, repeats=1):
+    """Runs argv repeats times through `bench spawn` (a small C process that
+    forks, execs and waits, so the peak RSS is the child's own and not that
+    of this process, which exec would carry over); returns (the last run's
+    stdout, the median seconds, the largest peak RSS in MiB)."""
+    out = os.path.join(cwd, ".spawn.out")
+    p = subprocess.run([BENCH[0], "spawn", out, str(repeats)] + argv, cwd=cwd, stdout=subprocess.PIPE)
+    if p.returncode != 0:
+        sys.exit("bench: %s failed (status %d)" % (" ".join(argv), p.returncode))
+    d = json.loads(p.stdout.decode().strip().splitlines()[-1])
+    with open(out) as f:
+        text = f.read()
+    os.unlink(out)
+    return text, d["median"], d["peak_kib"] / 1024.0
+
+
+BENCH = [None]  # the driver, set by main
 
 
 def side(argv, cwd):
@@ -94,6 +88,7 @@ def main():
     a = ap.parse_args()
     brine = os.path.abspath(a.brine)
     bench = os.path.abspath(a.bench)
+    BENCH[0] = bench
     data = os.path.abspath(a.data)
     q = a.quick
     bpy = [PY, os.path.join(HERE, "bench_py.py")]
@@ -102,13 +97,8 @@ def main():
 
     # 1. cold start: a whole process scoring three rows.
     def cold(argv, n):
-        ts, peak, out = [], 0.0, None
-        for _ in range(n):
-            o, s, p = run_rusage(argv, data)
-            ts.append(s)
-            peak = max(peak, p)
-            out = o
-        return {"median": float(np.median(ts)), "peak": peak}, out
+        out, secs, peak = run_rusage(argv, data, n)
+        return {"median": secs, "peak": peak}, out
     b, bout = cold([brine, "predict", "iris_rf.joblib", "iris3.csv"], 10 if q else 30)
     p, pout = cold(bpy + ["cold", "iris_rf.joblib", "iris3.csv"], 3 if q else 7)
     same = [float(v) for v in bout.split()] == [float(v) for v in pout.split()]
