@@ -89,7 +89,7 @@ void *be_bulk_alloc(brine_model *m, size_t n, size_t size) {
 }
 
 void be_bulk_free(brine_model *m) {
-    bi_huge_unmap(m->bulk, m->bulk_size);
+    bi_unmap(m->bulk, m->bulk_size);
     m->bulk = NULL;
 }
 

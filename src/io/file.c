@@ -109,7 +109,7 @@ static brine_status open_sized(bi_input *out, int fd, size_t size, int use_mmap,
     if (!p) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory reading %s (%zu bytes)", path, size);
     brine_status st = read_exact(fd, p, size, path, err);
     if (st != BRINE_OK) {
-        if (huge) bi_huge_unmap(p, size);
+        if (huge) bi_unmap(p, size);
         else free(p);
         return st;
     }

@@ -28,6 +28,16 @@ void *bi_huge_map(size_t size) {
 #endif
 }
 
+void *bi_populated_map(size_t size) {
+#ifndef HUGE_OFF
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+#else
+    (void)size;
+    return NULL;
+#endif
+}
+
 void bi_huge_advise(void *p, size_t size) {
 #if !defined(HUGE_OFF) && defined(MADV_HUGEPAGE)
     if (!p || size < BI_HUGE_MIN) return;
@@ -42,6 +52,6 @@ void bi_huge_advise(void *p, size_t size) {
 #endif
 }
 
-void bi_huge_unmap(void *p, size_t size) {
+void bi_unmap(void *p, size_t size) {
     if (p) munmap(p, size);
 }

@@ -169,7 +169,7 @@ static brine_status save_to_buf(bi_buf *out, const bv *root, const brine_save_op
         int level = o->level <= 0 ? -1 : o->level;
         st = bi_compress(o->compression, level, whole, size, out, err);
     }
-    if (huge) bi_huge_unmap(whole, size);
+    if (huge) bi_unmap(whole, size);
     else free(whole);
     bi_buf_free(&stream);
     free(pc.items);
