@@ -196,6 +196,8 @@ void *be_alloc(brine_model *m, size_t n, size_t size);
 
 /* A completed ndarray node, or NULL (other kinds, or still pending). */
 const bv_array *be_array(const bv *v);
+/* 1 on a little-endian host. */
+int be_host_little(void);
 /* Integer value of a Python int/bool or a numpy integer/bool scalar. */
 int be_get_int(const bv *v, int64_t *out);
 /* Element i (C order) of a numeric array as int64 / double; 0 when the

@@ -56,7 +56,7 @@ const bv_array *be_array(const bv *v) {
     return a->dtype && a->dtype->kind == BRINE_DTYPE ? a : NULL;
 }
 
-static int host_is_little(void) {
+int be_host_little(void) {
     const uint16_t one = 1;
     uint8_t b;
     memcpy(&b, &one, 1);
@@ -65,7 +65,7 @@ static int host_is_little(void) {
 
 /* The n-byte unsigned integer at p, in the array's byte order. */
 static uint64_t load_uint(const uint8_t *p, size_t n, char order) {
-    int big = order == '>' || (order == '=' && !host_is_little());
+    int big = order == '>' || (order == '=' && !be_host_little());
     uint64_t v = 0;
     for (size_t k = 0; k < n; k++) v |= (uint64_t)p[big ? n - 1 - k : k] << (8 * k);
     return v;

@@ -122,18 +122,11 @@ bv *be_s_f8_array(be_save *s, const double *v, int ndim, const int64_t *shape) {
     return array_of(s, mark(s, bn_dtype_simple(s->a, 'f', 8, '<')), ndim, shape, data, 8 * count, NULL);
 }
 
-static int host_little(void) {
-    const uint16_t one = 1;
-    uint8_t b;
-    memcpy(&b, &one, 1);
-    return b == 1;
-}
-
 /* An array over n doubles that stay alive and unchanged while the graph is
  * written (a tree's values): their own bytes on a little-endian host, no
  * copy; else converted as be_s_f8_array does. */
 static bv *f8_view(be_save *s, const double *v, int ndim, const int64_t *shape) {
-    if (!host_little()) return be_s_f8_array(s, v, ndim, shape);
+    if (!be_host_little()) return be_s_f8_array(s, v, ndim, shape);
     size_t count = 1;
     for (int k = 0; k < ndim; k++) count *= (size_t)shape[k];
     return array_of(s, mark(s, bn_dtype_simple(s->a, 'f', 8, '<')), ndim, shape, (const uint8_t *)(const void *)v,
@@ -285,7 +278,7 @@ static uint8_t missing_left(const be_tree *t, size_t i) {
 static int records_as_written(const be_tree *t, size_t isz) {
     static const size_t offsets[BE_F_COUNT] = {0, 8, 16, 24, 56, 32, 40, 48};
     const be_records *r = &t->rec;
-    if (!host_little() || r->itemsize != isz || !t->has_stats) return 0;
+    if (!be_host_little() || r->itemsize != isz || !t->has_stats) return 0;
     for (int k = 0; k < BE_F_COUNT; k++) {
         if (k == BE_F_MISSING) {
             if (isz == 64 && (!r->has[k] || r->offset[k] != 56 || r->type[k].itemsize != 1 || r->type[k].kind != 'u'))

@@ -30,16 +30,9 @@ static const struct {
     {"impurity", 'f', SPARE}, {"n_node_samples", 'i', SPARE}, {"weighted_n_node_samples", 'f', SPARE},
 };
 
-static int host_little(void) {
-    const uint16_t one = 1;
-    uint8_t b;
-    memcpy(&b, &one, 1);
-    return b == 1;
-}
-
 /* Whether items of dt can be read with a plain load on this host. */
 static int host_order(const bv_dtype *dt) {
-    return dt->byteorder == '=' || dt->byteorder == '|' || (dt->byteorder == '<') == host_little();
+    return dt->byteorder == '=' || dt->byteorder == '|' || (dt->byteorder == '<') == be_host_little();
 }
 
 /* The fast reading of each field, so loading a forest of a million nodes
