@@ -96,7 +96,7 @@ done:
 static brine_status open_sized(bi_input *out, int fd, size_t size, int use_mmap,
                                const char *path, brine_error *err) {
     if (use_mmap) {
-        void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE | (use_mmap == BI_MAP_POPULATE ? MAP_POPULATE : 0), fd, 0);
         if (m == MAP_FAILED) return io_fail(err, "cannot map", path);
         input_set(out, m, size, m, 1);
         return BRINE_OK;

@@ -17,7 +17,12 @@ typedef struct bi_input {
     int mapped;    /* 1: `owned` is a mapping (munmap), 0: malloc'd (free) */
 } bi_input;
 
-/* Reads (use_mmap == 0) or maps (use_mmap != 0) the file at path.  A file
+/* use_mmap values: read into memory, map, or map with every page faulted
+ * in at once (for a reader that will touch all of it: a model's load;
+ * not the scanner, which skips array bytes). */
+enum { BI_READ = 0, BI_MAP = 1, BI_MAP_POPULATE = 2 };
+
+/* Reads (use_mmap == BI_READ) or maps (otherwise) the file at path.  A file
  * larger than max_bytes fails with BRINE_E_LIMIT before anything is read.
  * An empty file is mapped as size 0 with data pointing at a static byte.
  * Errors: BRINE_E_IO naming the path and errno text. */

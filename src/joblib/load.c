@@ -234,6 +234,14 @@ static int plain_name(const bv *name) {
     return !memchr(p, '/', n) && !memchr(p, '\\', n) && !memchr(p, 0, n);
 }
 
+/* How the file is opened: read, or mapped (use_mmap), with its pages
+ * faulted in at once when a load will read every byte; the scanner maps
+ * without, as it skips array bytes. */
+static int input_mode(const brine_file *f) {
+    if (!f->opts.use_mmap) return BI_READ;
+    return f->scan ? BI_MAP : BI_MAP_POPULATE;
+}
+
 static brine_status open_sidecar(bp_vm *vm, const bv *name, bi_input **out) {
     brine_file *f = vm->user;
     if (!plain_name(name) && f->scan) { /* joblib would open any path (D4) */
@@ -256,7 +264,7 @@ static brine_status open_sidecar(bp_vm *vm, const bv *name, bi_input **out) {
     path[dl] = '/';
     memcpy(path + dl + 1, name->u.s.p, name->u.s.n);
     path[dl + 1 + name->u.s.n] = '\0';
-    brine_status st = bi_input_open(&f->sidecars[f->nsidecars], path, f->opts.use_mmap, f->opts.max_input_bytes, vm->err);
+    brine_status st = bi_input_open(&f->sidecars[f->nsidecars], path, input_mode(f), f->opts.max_input_bytes, vm->err);
     free(path);
     if (st) return st;
     *out = &f->sidecars[f->nsidecars++];
@@ -439,7 +447,7 @@ brine_status bj_finish_open(brine_file *f, brine_error *err) {
 }
 
 brine_status bj_open_path(brine_file *f, const char *path, brine_error *err) {
-    brine_status st = bi_input_open_keyed(&f->input, path, f->opts.use_mmap, f->opts.max_input_bytes,
+    brine_status st = bi_input_open_keyed(&f->input, path, input_mode(f), f->opts.max_input_bytes,
                                           f->opts.key_file, err);
     if (st) return st;
     char dir[4096];
