@@ -31,6 +31,21 @@ typedef struct pieces {
     size_t bytes; /* sum of n: the stream offset is the buffer's length plus this */
 } pieces;
 
+/* Hands the stream's bytes to put in order, the buffer's parts and the
+ * pieces between them; stops at put's first failure. */
+static brine_status each_part(const bi_buf *out, const pieces *pc,
+                              brine_status (*put)(void *ctx, const uint8_t *p, size_t n), void *ctx) {
+    brine_status st = BRINE_OK;
+    size_t done = 0;
+    for (size_t i = 0; !st && i <= pc->n; i++) {
+        size_t upto = i < pc->n ? pc->items[i].at : out->len;
+        if (upto > done) st = put(ctx, out->data + done, upto - done);
+        done = upto;
+        if (!st && i < pc->n) st = put(ctx, pc->items[i].data, pc->items[i].n);
+    }
+    return st;
+}
+
 static int pieces_add(pieces *p, size_t at, const uint8_t *data, size_t n) {
     if (p->n == p->cap) {
         size_t cap = p->cap ? 2 * p->cap : 64;
@@ -108,22 +123,34 @@ brine_status bj_write_stream(bi_buf *out, const bv *root, const brine_save_optio
     return write_stream(out, NULL, root, opts, err);
 }
 
+typedef struct file_sink {
+    bi_atomic a;
+    brine_error *err;
+} file_sink;
+
+static brine_status put_file(void *ctx, const uint8_t *p, size_t n) {
+    file_sink *f = ctx;
+    return bi_atomic_write(&f->a, p, n, f->err);
+}
+
+static brine_status put_block(void *ctx, const uint8_t *p, size_t n) {
+    uint8_t **at = ctx;
+    memcpy(*at, p, n);
+    *at += n;
+    return BRINE_OK;
+}
+
 /* The buffer with the pieces in their places, written atomically. */
 static brine_status write_pieces(const char *path, const bi_buf *out, const pieces *pc, brine_error *err) {
-    bi_atomic a;
-    brine_status st = bi_atomic_open(&a, path, -1, err);
-    size_t done = 0;
-    for (size_t i = 0; !st && i <= pc->n; i++) {
-        size_t upto = i < pc->n ? pc->items[i].at : out->len;
-        if (upto > done) st = bi_atomic_write(&a, out->data + done, upto - done, err);
-        done = upto;
-        if (!st && i < pc->n) st = bi_atomic_write(&a, pc->items[i].data, pc->items[i].n, err);
-    }
+    file_sink f = {.err = err};
+    brine_status st = bi_atomic_open(&f.a, path, -1, err);
+    if (st) return st;
+    st = each_part(out, pc, put_file, &f);
     if (st) {
-        bi_atomic_abort(&a);
+        bi_atomic_abort(&f.a);
         return st;
     }
-    return bi_atomic_commit(&a, err);
+    return bi_atomic_commit(&f.a, err);
 }
 
 static brine_status check_options(const brine_save_options *o, brine_error *err) {
@@ -158,14 +185,8 @@ static brine_status save_to_buf(bi_buf *out, const bv *root, const brine_save_op
         if (!whole) st = bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for a %zu-byte stream", size);
     }
     if (!st) {
-        size_t done = 0, at = 0;
-        for (size_t i = 0; i <= pc.n; i++) {
-            size_t upto = i < pc.n ? pc.items[i].at : stream.len;
-            if (upto > done) memcpy(whole + at, stream.data + done, upto - done);
-            at += upto - done;
-            done = upto;
-            if (i < pc.n) memcpy(whole + at, pc.items[i].data, pc.items[i].n), at += pc.items[i].n;
-        }
+        uint8_t *at = whole;
+        each_part(&stream, &pc, put_block, &at);
         int level = o->level <= 0 ? -1 : o->level;
         st = bi_compress(o->compression, level, whole, size, out, err);
     }
