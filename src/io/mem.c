@@ -5,16 +5,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define HUGE_OFF 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HUGE_OFF 1
-#endif
-#endif
-
 void *bi_huge_map(size_t size) {
-#ifndef HUGE_OFF
+#ifndef BI_SANITIZED
     if (size < BI_HUGE_MIN) return NULL;
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return NULL;
@@ -29,7 +21,7 @@ void *bi_huge_map(size_t size) {
 }
 
 void *bi_populated_map(size_t size) {
-#ifndef HUGE_OFF
+#ifndef BI_SANITIZED
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
     return p == MAP_FAILED ? NULL : p;
 #else
@@ -39,7 +31,7 @@ void *bi_populated_map(size_t size) {
 }
 
 void bi_huge_advise(void *p, size_t size) {
-#if !defined(HUGE_OFF) && defined(MADV_HUGEPAGE)
+#if !defined(BI_SANITIZED) && defined(MADV_HUGEPAGE)
     if (!p || size < BI_HUGE_MIN) return;
     long page = sysconf(_SC_PAGESIZE);
     if (page <= 0) return;

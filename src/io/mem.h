@@ -11,6 +11,16 @@
 
 #include <stddef.h>
 
+/* BI_SANITIZED: an AddressSanitizer build, where allocators keep one
+ * allocation per object so ASan sees overflows between them. */
+#if defined(__SANITIZE_ADDRESS__)
+#define BI_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BI_SANITIZED 1
+#endif
+#endif
+
 /* Blocks below this are not worth a mapping of their own. */
 #define BI_HUGE_MIN ((size_t)4 << 20)
 

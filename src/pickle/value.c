@@ -38,16 +38,9 @@ void bp_arena_free(bp_arena *a) {
     a->used = 0;
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-#define ARENA_EXACT 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ARENA_EXACT 1
-#endif
-#endif
 
 void *bp_arena_alloc(bp_arena *a, size_t size) {
-#ifdef ARENA_EXACT
+#ifdef BI_SANITIZED
     /* Sanitizer builds: one malloc per allocation so ASan sees every
      * overflow between arena objects. */
     if (size > a->limit || a->used > a->limit - size || size > SIZE_MAX - sizeof(bp_arena_block)) return NULL;
