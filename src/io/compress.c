@@ -188,12 +188,29 @@ static brine_status zlib_member(dec *d, int wbits) {
 
 /* Whole zlib and gzip members inflate with libdeflate, several times
  * faster than zlib's streaming inflate, into a buffer guessed from the
- * input (8x, doubled when short) that never exceeds this call's allowance
- * (max_out + 1) nor DEFLATE_GUESS_MAX.  Anything else (corrupt data, a
- * bomb, an output past the guess cap) falls back to zlib's loop above,
- * which decides and words every error; only the time of a first try is
- * lost, and the buffer stays within the same bounds. */
+ * input (8x, then 4x larger each time it is short, the last try at the cap)
+ * that never exceeds this call's allowance (max_out + 1) nor
+ * DEFLATE_GUESS_MAX.  Anything else (corrupt data, a bomb, an output past
+ * the guess cap) falls back to zlib's loop above, which decides and words
+ * every error; only the time of the tries is lost, and the buffer stays
+ * within the same bounds. */
 #define DEFLATE_GUESS_MAX ((uint64_t)1 << 30)
+
+/* Room for cap more bytes after out's len.  A failed try's bytes past len
+ * are garbage, so a larger buffer gets only the bytes before len: no time
+ * or fresh pages spent copying the rest. */
+static int deflate_room(bi_buf *out, uint64_t cap) {
+    if (out->cap - out->len >= cap) return 1;
+    size_t want = out->len + (size_t)cap;
+    uint8_t *p = malloc(want);
+    if (!p) return 0;
+    if (out->len) memcpy(p, out->data, out->len);
+    free(out->data);
+    out->data = p;
+    out->cap = want;
+    bi_huge_advise(p, want);
+    return 1;
+}
 
 static int deflate_whole(dec *d, int gzip) {
     size_t in_left = d->size - d->pos;
@@ -202,14 +219,8 @@ static int deflate_whole(dec *d, int gzip) {
     int done = 0;
     while (ld && !done) {
         uint64_t cap = guess < allowance ? guess : allowance;
-        if (cap > DEFLATE_GUESS_MAX || d->out->len > SIZE_MAX - cap) break;
-        if (d->out->cap - d->out->len < cap) {
-            uint8_t *p = realloc(d->out->data, d->out->len + (size_t)cap);
-            if (!p) break;
-            d->out->data = p;
-            d->out->cap = d->out->len + (size_t)cap;
-            bi_huge_advise(p, d->out->cap);
-        }
+        if (cap > DEFLATE_GUESS_MAX) cap = DEFLATE_GUESS_MAX;
+        if (d->out->len > SIZE_MAX - cap || !deflate_room(d->out, cap)) break;
         size_t got_in = 0, got_out = 0;
         enum libdeflate_result r =
             gzip ? libdeflate_gzip_decompress_ex(ld, dec_in(d), in_left, dec_out(d), (size_t)cap, &got_in, &got_out)
@@ -218,10 +229,10 @@ static int deflate_whole(dec *d, int gzip) {
             d->pos += got_in;
             d->out->len += got_out;
             done = 1;
-        } else if (r == LIBDEFLATE_INSUFFICIENT_SPACE && cap < allowance) {
-            guess = cap * 2;
+        } else if (r == LIBDEFLATE_INSUFFICIENT_SPACE && cap < allowance && cap < DEFLATE_GUESS_MAX) {
+            guess = cap * 4;
         } else {
-            break; /* corrupt, truncated or over the limit: zlib says which */
+            break; /* corrupt, truncated, over the limit or the cap: zlib says which */
         }
     }
     libdeflate_free_decompressor(ld);

@@ -468,6 +468,32 @@ static void test_bomb(void) {
     free(zeros);
 }
 
+/* A stream hundreds of times smaller than its output (zlib, gzip) takes
+ * several of libdeflate's guesses: each larger try keeps the bytes already
+ * in the buffer, and the output is whole. */
+static void test_high_ratio(void) {
+    size_t n = 64u << 20;
+    uint8_t *data = calloc(n, 1);
+    CHECK(data != NULL);
+    if (!data) return;
+    memcpy(data + n - 4, "tail", 4);
+    const brine_compression cs[] = {BRINE_COMPRESSION_ZLIB, BRINE_COMPRESSION_GZIP};
+    for (size_t m = 0; m < 2; m++) {
+        bi_buf z = BI_BUF_INIT, out = BI_BUF_INIT;
+        brine_error err;
+        CHECK_EQ_INT(compress_to(cs[m], 6, data, n, &z), BRINE_OK);
+        CHECK(z.len < n / 500);
+        bi_buf_put(&out, "head", 4);
+        CHECK_EQ_INT(decompress_to(cs[m], z.data, z.len, (uint64_t)1 << 32, &out, &err), BRINE_OK);
+        CHECK_EQ_INT(out.len, n + 4);
+        CHECK(out.len == n + 4 && !memcmp(out.data, "head", 4) && !memcmp(out.data + 4, data, n));
+        CHECK(out.cap <= 4 * (n + 4) + (1u << 20));
+        bi_buf_free(&z);
+        bi_buf_free(&out);
+    }
+    free(data);
+}
+
 static void test_bad_arguments(void) {
     bi_buf z = BI_BUF_INIT;
     const uint8_t *in = (const uint8_t *)"x";
@@ -741,6 +767,7 @@ int main(void) {
     RUN(test_trailing_garbage);
     RUN(test_garbage_input);
     RUN(test_bomb);
+    RUN(test_high_ratio);
     RUN(test_bad_arguments);
     RUN(test_appends_and_restores);
     int have_dir = make_tmpdir();
