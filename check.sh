@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # check.sh — every test: unit tests under ASan+UBSan, gcc and clang builds,
 # the public header alone in C and C++, interop with Debian's Python,
-# the wild corpus, fuzz corpus replay and a timed libFuzzer run.
+# the wild corpus, fuzz corpus replay and a timed libFuzzer run.  After the
+# builds, the tests run nproc at a time; each prints its output when it ends.
 set -u
 cd "$(dirname "$0")"
 . tools/deps.sh
@@ -46,35 +47,68 @@ pkgconfig_install() {
 }
 unit() { tools/run-unit.sh build-asan; }
 interop() { $PY "tests/interop/$1" --brine build-asan/brine; }
+fuzz_build() { make -s -j"$JOBS" -f fuzz/Makefile all >/dev/null; }
 fuzz_replay() { make -s -f fuzz/Makefile replay; }
-# The reader (with the joblib container) and the scanner (with the estimator
-# loaders) get the full minute each; the smaller parsers a quarter of it.
+# fuzz_run SECONDS TARGET...: libFuzzer on each target for SECONDS; its log is
+# summarised, and shown whole when it fails.
 fuzz_run() {
-  local log=build-fuzz/run.log
-  mkdir -p build-fuzz
-  { make -s -f fuzz/Makefile run FUZZ_TARGETS="load scan" FUZZ_SECONDS="$FUZZ_SECONDS" &&
-    make -s -f fuzz/Makefile run FUZZ_TARGETS="npy literal decompress" FUZZ_SECONDS=$((FUZZ_SECONDS / 4)); } >"$log" 2>&1
+  local seconds=$1; shift
+  local log; log=build-fuzz/run-$(echo "$@" | tr ' ' '-').log
+  make -s -f fuzz/Makefile run FUZZ_TARGETS="$*" FUZZ_SECONDS="$seconds" >"$log" 2>&1
   local rc=$?
   grep -E "^(Done|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)" "$log" || true
   [ $rc -eq 0 ] || tail -n 40 "$log"
   return $rc
 }
 
+# The tests after the builds are independent of each other (each works in its
+# own temporary directory), so they run $JOBS at a time.  Each one's output is
+# kept in a file and printed whole, with its outcome, when it finishes.
+POOL=$(mktemp -d); trap 'rm -rf "$POOL"' EXIT
+pool_names=(); pool_shown=()
+pool_show_finished() {
+  local i rc secs
+  for i in "${!pool_names[@]}"; do
+    [ -n "${pool_shown[$i]:-}" ] || [ ! -f "$POOL/$i.rc" ] && continue
+    pool_shown[$i]=1
+    read -r rc secs < "$POOL/$i.rc"
+    echo "== ${pool_names[$i]}"
+    cat "$POOL/$i.log"
+    if [ "$rc" -eq 0 ]; then passed=$((passed + 1)); echo "-- ${pool_names[$i]}: ok ($secs s)"
+    else failed=$((failed + 1)); failures+=("${pool_names[$i]}"); echo "-- ${pool_names[$i]}: FAILED ($secs s)"; fi
+  done
+}
+pool_step() { # pool_step NAME COMMAND... : like step, on one of $JOBS slots
+  local name=$1; shift
+  while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; pool_show_finished; done
+  local i=${#pool_names[@]}
+  pool_names+=("$name")
+  ( t0=$SECONDS; "$@" >"$POOL/$i.log" 2>&1; echo "$? $((SECONDS - t0))" >"$POOL/$i.rc" ) &
+}
+pool_wait() { while [ -n "$(jobs -rp)" ]; do wait -n; pool_show_finished; done; wait; pool_show_finished; }
+
 step "release build (gcc)" build_release
 step "sanitizer build" build_asan
 step "clang build" build_clang
 step "public header alone (C, C++, clang -Weverything)" header_alone
 step "install + pkg-config" pkgconfig_install
-step "unit tests (ASan+UBSan)" unit
-for t in tests/interop/test_*.py; do
-  step "interop $(basename "$t")" interop "$(basename "$t")"
-done
-for t in tests/security/test_*.py; do step "security $(basename "$t")" $PY "$t" --brine build-asan/brine; done
 step "bench driver builds (make bench runs the cases)" make -s -C bench driver
-if [ -f fuzz/Makefile ]; then
-  step "fuzz corpus replay" fuzz_replay
-  step "libFuzzer run (reader and scanner ${FUZZ_SECONDS} s each)" fuzz_run
-fi
+step "fuzz targets build" fuzz_build
+# The security tests spread their own work over every core and time their
+# bombs, so they run alone.
+for t in tests/security/test_*.py; do step "security $(basename "$t")" $PY "$t" --brine build-asan/brine; done
+# The rest share the cores, the longest first so the slots finish together.
+pool_step "libFuzzer run: reader (fuzz_load) ${FUZZ_SECONDS} s" fuzz_run "$FUZZ_SECONDS" load
+pool_step "libFuzzer run: scanner (fuzz_scan) ${FUZZ_SECONDS} s" fuzz_run "$FUZZ_SECONDS" scan
+pool_step "unit tests (ASan+UBSan)" unit
+# The longest interop scripts (about two minutes or more each) go first.
+slow=(test_convert.py test_tree_save.py test_linear.py test_trees.py)
+for t in "${slow[@]}" $(cd tests/interop && ls test_*.py | grep -vxF "$(printf '%s\n' "${slow[@]}")"); do
+  [ -f "tests/interop/$t" ] && pool_step "interop $t" interop "$t"
+done
+pool_step "fuzz corpus replay" fuzz_replay
+pool_step "libFuzzer run: npy, literal, decompress $((FUZZ_SECONDS / 4)) s each" fuzz_run $((FUZZ_SECONDS / 4)) npy literal decompress
+pool_wait
 
 echo
 if [ "$failed" -gt 0 ]; then printf 'failed: %s\n' "${failures[@]}"; fi
