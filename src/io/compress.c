@@ -194,7 +194,10 @@ static brine_status zlib_member(dec *d, int wbits) {
  * the guess cap) falls back to zlib's loop above, which decides and words
  * every error; only the time of the tries is lost, and the buffer stays
  * within the same bounds. */
-#define DEFLATE_GUESS_MAX ((uint64_t)1 << 30)
+/* A try reserves its whole guess, of which only the output is touched;
+ * 16 GiB keeps an output a little past a power of two (the 1 GiB bombs of
+ * tests/security) from paying for every try and then zlib's pass too. */
+#define DEFLATE_GUESS_MAX ((uint64_t)1 << 34)
 
 /* Room for cap more bytes after out's len.  A failed try's bytes past len
  * are garbage, so a larger buffer gets only the bytes before len: no time
