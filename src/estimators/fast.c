@@ -38,7 +38,7 @@
 /* Compact nodes of one group of trees: half of a common L2. */
 #define GROUP_BYTES ((size_t)512 * 1024)
 /* Rows walking one tree in lockstep (fast_leaves spells out each lane):
- * 16 overlap more loads than 8 (87 against 96 ms for the bench's batch),
+ * 16 overlap more loads than 8 (85 against 96 ms for the bench's batch),
  * though the group waits for its deepest row. */
 #define LANES 16
 /* Trees one row walks in lockstep when it has no rows to walk beside. */
@@ -179,6 +179,7 @@ brine_status be_fast_build(brine_model *m, be_tree *t, const char *field, brine_
 
 /* The lanes' rows, nodes and leaf checks, spelled out for LANES == 16. */
 #define EACH_LANE(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) M(8) M(9) M(10) M(11) M(12) M(13) M(14) M(15)
+_Static_assert(LANES == 16, "EACH_LANE names one lane per row of a group");
 #define LANE_ROW(k) const float *x##k = x + (r + k) * stride;
 #define LANE_START(k) uint32_t a##k = 0;
 #define LANE_STEP(k) STEP(k);

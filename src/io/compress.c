@@ -193,10 +193,10 @@ static brine_status zlib_member(dec *d, int wbits) {
  * DEFLATE_GUESS_MAX.  Anything else (corrupt data, a bomb, an output past
  * the guess cap) falls back to zlib's loop above, which decides and words
  * every error; only the time of the tries is lost, and the buffer stays
- * within the same bounds. */
-/* A try reserves its whole guess, of which only the output is touched;
- * 16 GiB keeps an output a little past a power of two (the 1 GiB bombs of
- * tests/security) from paying for every try and then zlib's pass too. */
+ * within the same bounds.  A try reserves its whole guess but touches only
+ * the output; a cap of 16 GiB keeps an output a little past a power of two
+ * (the 1 GiB bombs of tests/security) from paying for every try and then
+ * for zlib's whole pass too. */
 #define DEFLATE_GUESS_MAX ((uint64_t)1 << 34)
 
 /* Room for cap more bytes after out's len.  A failed try's bytes past len
