@@ -3,7 +3,8 @@
  * and where it predicts, the output written to a file so bench.py can check
  * it against sklearn's bit for bit.
  *
- *   bench load MODEL [mmap] REPEATS
+ *   bench load MODEL read|mmap THREADS REPEATS   (THREADS > 1: also checks that
+ *       the model loaded on that many threads answers as one loaded on one)
  *   bench proba MODEL ROWS.npy THREADS REPEATS OUT.f64
  *   bench single MODEL ROWS.npy REPEATS OUT.i64
  *   bench save MODEL OUT COMPRESS REPEATS      (COMPRESS: 0 none, else zlib level)
@@ -64,32 +65,44 @@ static float *read_rows(const char *path, size_t *rows, size_t *cols) {
     return x;
 }
 
-static brine_model *load(const char *path, int mmap) {
+static brine_model *load_threads(const char *path, int mmap, int threads) {
     brine_load_options o = BRINE_LOAD_OPTIONS_INIT;
     o.use_mmap = mmap;
+    o.n_threads = threads;
     brine_model *m;
     brine_error e;
     if (brine_model_load(&m, path, &o, &e)) die(path, &e);
     return m;
 }
 
+static brine_model *load(const char *path, int mmap) { return load_threads(path, mmap, 1); }
+
 static void write_out(const char *path, const void *p, size_t n) {
     FILE *f = fopen(path, "wb");
     if (!f || fwrite(p, 1, n, f) != n || fclose(f)) die(path, NULL);
 }
 
+static int same_answers(const brine_model *a, const brine_model *b);
+
 static int cmd_load(int argc, char **argv) {
-    int mmap = argc > 4 && !strcmp(argv[3], "mmap");
-    int reps = atoi(argv[argc - 1]);
+    if (argc != 6 || (strcmp(argv[3], "read") && strcmp(argv[3], "mmap"))) return 64;
+    int mmap = !strcmp(argv[3], "mmap"), threads = atoi(argv[4]), reps = atoi(argv[5]);
     double t[64];
-    if (reps < 1 || reps > 64) return 64;
+    if (reps < 1 || reps > 64 || threads < 1) return 64;
     for (int i = 0; i < reps; i++) {
         double t0 = now();
-        brine_model *m = load(argv[2], mmap);
+        brine_model *m = load_threads(argv[2], mmap, threads);
         t[i] = now() - t0;
         brine_model_free(m);
     }
-    printf("{\"median\": %.9f}\n", median(t, reps));
+    int same = 1;
+    if (threads > 1) {
+        brine_model *a = load_threads(argv[2], mmap, 1), *b = load_threads(argv[2], mmap, threads);
+        same = same_answers(a, b);
+        brine_model_free(a);
+        brine_model_free(b);
+    }
+    printf("{\"median\": %.9f, \"same_as_one_thread\": %s}\n", median(t, reps), same ? "true" : "false");
     return 0;
 }
 
@@ -102,6 +115,33 @@ static brine_prediction *predict(const brine_model *m, brine_method method, cons
     brine_error e;
     if (brine_predict(&p, m, method, x, BRINE_DTYPE_FLOAT32, rows, cols, &o, &e)) die("predict", &e);
     return p;
+}
+
+/* Whether two models give the same predict_proba bytes (and apply
+ * indices) over rows spread across each feature's range of thresholds:
+ * a few thousand pseudo-random rows of values in [-4, 4). */
+static int same_answers(const brine_model *a, const brine_model *b) {
+    size_t cols = brine_model_n_features_in(a), rows = 4096;
+    float *x = malloc(rows * cols * sizeof *x);
+    if (!x) die("rows", NULL);
+    unsigned long long s = 88172645463325252ull;
+    for (size_t i = 0; i < rows * cols; i++) {
+        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+        x[i] = (float)((double)(s >> 11) / 9007199254740992.0 * 8 - 4);
+    }
+    int same = 1;
+    const brine_method methods[] = {BRINE_METHOD_PREDICT_PROBA, BRINE_METHOD_APPLY};
+    for (int k = 0; k < 2; k++) {
+        brine_prediction *p = predict(a, methods[k], x, rows, cols, 1, 0), *q = predict(b, methods[k], x, rows, cols, 1, 0);
+        size_t cells = p->n_rows * p->n_columns;
+        same = same && p->n_rows == q->n_rows && p->n_columns == q->n_columns &&
+               (p->values ? !memcmp(p->values, q->values, cells * sizeof *p->values)
+                          : !memcmp(p->indices, q->indices, cells * sizeof *p->indices));
+        brine_prediction_free(p);
+        brine_prediction_free(q);
+    }
+    free(x);
+    return same;
 }
 
 /* Batch predict_proba; checks the fast path against the reference path and

@@ -1,7 +1,7 @@
 """bench_py.py — Python's side of the benchmarks, one case per process (so
 each case's peak memory is its own), the same subcommands as bench.c:
 
-  load MODEL [mmap] REPEATS
+  load MODEL read|mmap REPEATS
   proba MODEL ROWS.npy N_JOBS REPEATS OUT.f64
   single MODEL ROWS.npy REPEATS OUT.i64
   save MODEL OUT COMPRESS REPEATS

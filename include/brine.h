@@ -173,9 +173,18 @@ typedef struct brine_load_options {
      * file that cannot be read: BRINE_E_IO.  brine_file_open_memory
      * decrypts too (the plaintext is then owned by the file). */
     const char *key_file;
+    /* brine_model_load: threads that check and lay out a forest's trees
+     * (RandomForest*, ExtraTrees*), each tree on one; a forest too small
+     * to gain uses one.  0 or 1: only the calling thread (default);
+     * BRINE_THREADS_ALL: one per online CPU.  The model, its answers and
+     * any error message are the same whatever the count.  Negative values
+     * other than BRINE_THREADS_ALL: BRINE_E_ARGUMENT.  Ignored by
+     * brine_file_open; brine_model_load_many loads each of its files on one
+     * thread when it runs several at once. */
+    int n_threads;
 } brine_load_options;
 
-#define BRINE_LOAD_OPTIONS_INIT {BRINE_LOAD_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0, NULL}
+#define BRINE_LOAD_OPTIONS_INIT {BRINE_LOAD_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0, 0, NULL, 0}
 
 #define BRINE_SAVE_OPTIONS_VERSION 1
 

@@ -47,8 +47,9 @@ static const char help[] =
     "  --no-header       the CSV's first row is data even when it holds text\n"
     "  -o, --output F    write to F instead of stdout; F ending in .npy gives NumPy\n"
     "                    format (labels keep their dtype, strings become a U array)\n"
-    "  --threads N       threads over blocks of rows (default: one per CPU; the\n"
-    "                    answers are the same for every N)\n"
+    "  --threads N       threads over blocks of rows, and over a forest's trees\n"
+    "                    while loading (default: one per CPU; the answers are the\n"
+    "                    same for every N)\n"
     "  --key K           the key of an encrypted model (brine encrypt); default\n"
     "                    $BRINE_KEY_FILE\n"
     "  --require-signature P\n"
@@ -665,6 +666,7 @@ int cmd_predict(int argc, char **argv) {
     lo.n_trust = o.trust.n;
     lo.key_file = cli_key_file(o.key);
     lo.strict_version = o.strict_version;
+    lo.n_threads = o.threads ? o.threads : BRINE_THREADS_ALL;
     brine_error err;
     brine_error_clear(&err);
     brine_model *m = NULL;

@@ -118,6 +118,7 @@ struct brine_model {
      * hands it the file): families may point into them, setting borrowed. */
     int borrow;
     int borrowed;
+    int load_threads;           /* threads that may check a forest's trees (>= 1; brine_load_options) */
     brine_file *backing;        /* the root model: the file it reads in place, or NULL */
 };
 
@@ -331,8 +332,23 @@ typedef struct be_tree_spec {
     const char *field;       /* "tree_" or "estimators_[3].tree_", for messages */
 } be_tree_spec;
 
-/* Loads and validates a sklearn.tree._tree.Tree object. */
+/* Loads and validates a sklearn.tree._tree.Tree object: be_tree_open,
+ * then be_tree_check. */
 brine_status be_tree_load(brine_model *m, const bv *tree, const be_tree_spec *spec, be_tree **out, brine_error *err);
+/* The two halves of be_tree_load, so that a forest checks its trees on
+ * several threads: be_tree_open reads the Tree object's fields and takes
+ * all the memory the tree will need (from m, on one thread at a time);
+ * be_tree_check then checks every node and builds what predicting reads,
+ * writing only that tree's memory, so trees of one model may be checked at
+ * once.  A tree is usable only after both succeed. */
+brine_status be_tree_open(brine_model *m, const bv *tree, const be_tree_spec *spec, be_tree **out, brine_error *err);
+brine_status be_tree_check(const brine_model *m, be_tree *t, const be_tree_spec *spec, brine_error *err);
+/* be_tree_check of each non-NULL trees[i] (opened with spec), on up to
+ * m->load_threads threads when they are large enough to gain from them;
+ * messages name the tree "<list>[i].tree_".  On failure err is that of
+ * the lowest i that failed, as one thread checking in order would say. */
+brine_status be_trees_check(const brine_model *m, be_tree *const *trees, size_t n, const be_tree_spec *spec,
+                            const char *list, brine_error *err);
 /* Completes a tree built in memory (by training) whose records and values
  * are filled: what predicting needs beyond them, as be_tree_load does. */
 brine_status be_tree_finish(brine_model *m, be_tree *t, const be_tree_spec *spec, brine_error *err);
@@ -376,13 +392,18 @@ size_t be_bulk_tree_bytes(size_t n, size_t n_outputs, size_t max_classes);
 /* Adds to *total what the Tree object tree (its nodes array as loaded)
  * would take; nothing when it has no such array. */
 void be_bulk_reserve_tree(size_t *total, const bv *tree, size_t n_outputs, size_t max_classes);
-/* Builds t->fast, t->fast_orig, t->fast_pos and t->depth (in m's arena)
- * from t->rec (whose records read_nodes checked one by one),
+/* Builds t->fast, t->fast_orig, t->fast_pos and t->depth (in m's memory)
+ * from t->rec (whose records were checked one by one, tree.c),
  * checking on the way that they form one tree rooted at node 0 (every
  * other node has exactly one parent and is reached from the root), so that
  * walking it always ends at a leaf within node_count steps; BRINE_E_FORMAT
  * naming field ("tree_", "estimators_[3].tree_") otherwise. */
 brine_status be_fast_build(brine_model *m, be_tree *t, const char *field, brine_error *err);
+/* be_fast_build in two halves: the memory (BRINE_E_NOMEM when there is
+ * none, err untouched), then the walk, which writes only t's own arrays
+ * and so may run on any thread. */
+brine_status be_fast_alloc(brine_model *m, be_tree *t);
+brine_status be_fast_walk(const brine_model *m, be_tree *t, const char *field, brine_error *err);
 /* Predicts with trees[0..n) over row blocks on in->n_threads threads: a
  * forest (1: means over trees, in tree order) or a single tree (0).  out
  * is already sized by the caller. */
@@ -449,8 +470,10 @@ enum { BE_MAX_NESTING = 8 };
  * appended to m->subs, which must have room.  A failure's message is
  * prefixed "NAME: FIELD: " (field: "estimators_[2]", "init_", ...). */
 brine_status be_load_part(brine_model *m, const bv *v, const char *field, brine_model **out, brine_error *err);
-/* borrow: root's array bytes outlive the model (see brine_model.borrow). */
-brine_status be_model_from_value(brine_model **out, const bv *root, int depth, int borrow, brine_error *err);
+/* borrow: root's array bytes outlive the model (see brine_model.borrow);
+ * load_threads: brine_model.load_threads (< 1 counts as 1). */
+brine_status be_model_from_value(brine_model **out, const bv *root, int depth, int borrow, int load_threads,
+                                brine_error *err);
 /* Whether m or a part of it reads bytes of the file in place. */
 int be_model_borrows(const brine_model *m);
 

@@ -100,21 +100,37 @@ void be_bulk_free(brine_model *m) {
 float be_fast_threshold(double t) {
     if (isnan(t)) return (float)t;
     float f = (float)t; /* nearest; may round up, or overflow to +inf */
-    if ((double)f > t) f = nextafterf(f, -INFINITY);
+    if ((double)f > t) {
+        /* One float down (nextafterf toward -inf, without the call): the
+         * bits of a positive float (+inf included) step down by one, those
+         * of a negative one up; zero steps to the smallest negative. */
+        uint32_t b;
+        memcpy(&b, &f, sizeof b);
+        b = f == 0.0f ? 0x80000001u : f > 0.0f ? b - 1 : b + 1;
+        memcpy(&f, &b, sizeof f);
+    }
     return f;
 }
 
-brine_status be_fast_build(brine_model *m, be_tree *t, const char *field, brine_error *err) {
+brine_status be_fast_alloc(brine_model *m, be_tree *t) {
     size_t n = t->node_count;
-    const be_records *rec = &t->rec;
     t->fast = be_bulk_alloc(m, n, sizeof *t->fast);
     t->fast_orig = be_bulk_alloc(m, n, sizeof *t->fast_orig);
     t->fast_pos = be_bulk_alloc(m, n, sizeof *t->fast_pos);
+    if (!t->fast || !t->fast_orig || !t->fast_pos) return BRINE_E_NOMEM;
+    return BRINE_OK;
+}
+
+brine_status be_fast_build(brine_model *m, be_tree *t, const char *field, brine_error *err) {
+    if (be_fast_alloc(m, t)) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu tree nodes", t->node_count);
+    return be_fast_walk(m, t, field, err);
+}
+
+brine_status be_fast_walk(const brine_model *m, be_tree *t, const char *field, brine_error *err) {
+    size_t n = t->node_count;
+    const be_records *rec = &t->rec;
     int32_t *parent = malloc(n * sizeof *parent); /* by node index; -1: not reached yet */
-    if (!t->fast || !t->fast_orig || !t->fast_pos || !parent) {
-        free(parent);
-        return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu tree nodes", n);
-    }
+    if (!parent) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu tree nodes", n);
     memset(parent, 0xff, n * sizeof *parent);
     /* Breadth-first from the root, placing each node where it is reached:
      * a node reached twice has two parents (or closes a cycle), and a node

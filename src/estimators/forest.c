@@ -119,6 +119,13 @@ static brine_status load_trees(brine_model *m, be_copier *cp, const bv *list, be
     }
     be_tree_spec spec = {m->cls->classifier, m->n_outputs, f->n_classes, m->n_features_in,
                          be_tree_fractions_by_version(m), NULL};
+    /* Each distinct tree is opened here, in list order, and checked after
+     * (be_trees_check, on m->load_threads threads); repeats stay NULL. */
+    be_tree **opened = calloc(f->n, sizeof *opened);
+    if (!opened) {
+        map_free(&tm);
+        return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory");
+    }
     brine_status st = BRINE_OK;
     for (size_t i = 0; i < f->n && !st; i++) {
         const bv *est = list->u.seq.items[i], *tree = NULL, *state = NULL;
@@ -134,13 +141,16 @@ static brine_status load_trees(brine_model *m, be_copier *cp, const bv *list, be
             f->trees[i] = tm.vals[j];
             continue;
         }
-        st = be_tree_load(m, tree, &spec, &f->trees[i], err);
+        st = be_tree_open(m, tree, &spec, &f->trees[i], err);
         if (st) break;
+        opened[i] = f->trees[i];
         /* The first tree fixes the width when the forest does not say it. */
         spec.n_features = m->n_features_in = f->trees[i]->n_features;
         tm.keys[j] = tree;
         tm.vals[j] = f->trees[i];
     }
+    if (!st) st = be_trees_check(m, opened, f->n, &spec, "estimators_", err);
+    free(opened);
     map_free(&tm);
     return st;
 }

@@ -457,7 +457,7 @@ static int looks_fitted(const bv *state) {
 brine_status be_load_part(brine_model *m, const bv *v, const char *field, brine_model **out, brine_error *err) {
     brine_error sub;
     brine_error_clear(&sub);
-    brine_status st = be_model_from_value(out, v, m->depth + 1, m->borrow, &sub);
+    brine_status st = be_model_from_value(out, v, m->depth + 1, m->borrow, m->load_threads, &sub);
     if (st) return bi_fail(err, st, -1, "%s: %s: %s", m->short_name, field, sub.message);
     m->subs[m->n_subs++] = *out;
     return BRINE_OK;
@@ -511,7 +511,8 @@ static brine_status keep_original(brine_model *m, const bv *root, brine_error *e
     return st;
 }
 
-brine_status be_model_from_value(brine_model **out, const bv *root, int depth, int borrow, brine_error *err) {
+brine_status be_model_from_value(brine_model **out, const bv *root, int depth, int borrow, int load_threads,
+                                brine_error *err) {
     /* Meta-estimators load their parts through here: a file whose parts
      * contain themselves (a cycle) or nest without end stops at the bound. */
     if (depth > BE_MAX_NESTING)
@@ -536,6 +537,7 @@ brine_status be_model_from_value(brine_model **out, const bv *root, int depth, i
     m->cls = cls;
     m->depth = depth;
     m->borrow = borrow;
+    m->load_threads = load_threads > 1 ? load_threads : 1;
     m->version[0] = m->version[1] = m->version[2] = -1;
     m->max_features = -1;
     size_t ml = strlen(module), nl = strlen(name);
@@ -579,7 +581,7 @@ brine_status brine_model_from_file(brine_model **out, const brine_file *file, br
     if (!out) return bi_fail(err, BRINE_E_ARGUMENT, -1, "out is NULL");
     *out = NULL;
     if (!file) return bi_fail(err, BRINE_E_ARGUMENT, -1, "file is NULL");
-    return be_model_from_value(out, brine_file_root(file), 0, 0, err);
+    return be_model_from_value(out, brine_file_root(file), 0, 0, 1, err);
 }
 
 int be_model_borrows(const brine_model *m) {
@@ -589,15 +591,24 @@ int be_model_borrows(const brine_model *m) {
     return 0;
 }
 
+static int online_cpus(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 && n < 4096 ? (int)n : 1;
+}
+
 brine_status brine_model_load(brine_model **out, const char *path, const brine_load_options *opts,
                               brine_error *err) {
     if (!out) return bi_fail(err, BRINE_E_ARGUMENT, -1, "out is NULL");
     *out = NULL;
+    int threads = opts ? opts->n_threads : 0;
+    if (threads < 0 && threads != BRINE_THREADS_ALL)
+        return bi_fail(err, BRINE_E_ARGUMENT, -1, "n_threads is %d (expected >= 0 or BRINE_THREADS_ALL)", threads);
+    if (threads == BRINE_THREADS_ALL) threads = online_cpus();
     brine_file *f = NULL;
     brine_status st = brine_file_open(&f, path, opts, err);
     /* The model may read the file's arrays in place (it then keeps the
      * file): a forest's node records and values are most of its bytes. */
-    if (!st) st = be_model_from_value(out, brine_file_root(f), 0, 1, err);
+    if (!st) st = be_model_from_value(out, brine_file_root(f), 0, 1, threads, err);
     if (!st && be_model_borrows(*out)) (*out)->backing = f;
     else brine_file_free(f);
     if (!st && opts && opts->strict_version && !brine_model_version_verified(*out)) {
@@ -793,10 +804,6 @@ static brine_prediction *prediction_new(const brine_model *m, brine_method metho
     return p;
 }
 
-static int online_cpus(void) {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 && n < 4096 ? (int)n : 1;
-}
 
 static brine_status check_options(const brine_predict_options *o, brine_dtype dtype, brine_error *err) {
     if (o->version != BRINE_PREDICT_OPTIONS_VERSION)
@@ -903,7 +910,11 @@ brine_status brine_model_load_many(brine_model **models_out, brine_error *errors
         st = n ? BRINE_E_NOMEM : BRINE_OK;
         goto done;
     }
-    for (size_t w = 0; w < nt; w++) jobs[w] = (load_job){models_out, errors_out, status, paths, opts, n, w, nt};
+    /* The files' loads share the threads; each runs on one. */
+    brine_load_options one = BRINE_LOAD_OPTIONS_INIT;
+    if (opts) one = *opts;
+    if (nt > 1) one.n_threads = 1;
+    for (size_t w = 0; w < nt; w++) jobs[w] = (load_job){models_out, errors_out, status, paths, &one, n, w, nt};
     /* A thread that cannot start leaves its files to the calling thread. */
     for (size_t w = 1; w < nt; w++) started[w] = pthread_create(&tids[w], NULL, load_work, &jobs[w]) == 0;
     load_work(&jobs[0]);

@@ -4,10 +4,14 @@
  * A pickled Tree is REDUCE(Tree, (n_features, n_classes, n_outputs)) +
  * BUILD({max_depth, node_count, nodes, values}).  The node records stay
  * the tree's nodes (be_records, estimator.h), read in place where the model
- * keeps the file.  Loading checks each record, then (be_fast_build) that
- * the nodes form one tree rooted at node 0, so walking it always ends at a
- * leaf within node_count steps. */
+ * keeps the file.  Loading (be_tree_open, then be_tree_check, which a
+ * forest runs on several threads) checks each record, then (be_fast_walk)
+ * that the nodes form one tree rooted at node 0, so walking it always ends
+ * at a leaf within node_count steps. */
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,16 +139,25 @@ static const uint8_t *keep_bytes(brine_model *m, const bv_array *a, size_t bytes
     return copy;
 }
 
-/* Checks each record alone (children, feature), then keeps them. */
-static brine_status read_nodes(brine_model *m, const be_tree_spec *spec, const bv_array *a, int64_t n_features,
-                               be_tree *t, brine_error *err) {
+/* The records' fields, and their bytes kept (in place or copied). */
+static brine_status open_nodes(brine_model *m, const be_tree_spec *spec, const bv_array *a, be_tree *t,
+                               brine_error *err) {
     be_records *lay = &t->rec;
     brine_status st = find_fields(m, spec, a->dtype->u.dt, lay, err);
     if (st) return st;
-    lay->data = a->data;
     t->has_missing = lay->has[BE_F_MISSING];
     t->has_stats = lay->has[BE_F_IMPURITY] && lay->has[BE_F_SAMPLES] && lay->has[BE_F_WSAMPLES];
-    int64_t count = (int64_t)t->node_count;
+    lay->data = keep_bytes(m, a, t->node_count * lay->itemsize);
+    if (!lay->data) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu tree nodes", t->node_count);
+    return BRINE_OK;
+}
+
+/* Checks each record alone: both children or none, in range and distinct,
+ * the feature in range. */
+static brine_status check_records(const brine_model *m, const be_tree_spec *spec, const be_tree *t,
+                                  brine_error *err) {
+    const be_records *lay = &t->rec;
+    int64_t count = (int64_t)t->node_count, n_features = t->n_features;
     for (size_t i = 0; i < t->node_count; i++) {
         /* Ahead of the hardware prefetcher, which stops at page ends: a
          * mapped file's 4 KiB pages otherwise each stall on a TLB miss. */
@@ -164,8 +177,6 @@ static brine_status read_nodes(brine_model *m, const be_tree_spec *spec, const b
             return be_fail(err, m, "%s.nodes[%zu].feature is %lld, outside 0..%lld", spec->field, i, (long long)f,
                            (long long)(n_features - 1));
     }
-    lay->data = keep_bytes(m, a, t->node_count * lay->itemsize);
-    if (!lay->data) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu tree nodes", t->node_count);
     return BRINE_OK;
 }
 
@@ -340,16 +351,23 @@ void be_fraction_row(const double *row, size_t nc, double *out) {
     for (size_t c = 0; c < nc; c++) out[c] = row[c] / norm;
 }
 
+/* The memory of leaf_classes: labels, and the probability rows unless
+ * the version says the file stores fractions. */
+static brine_status alloc_classes(brine_model *m, const be_tree_spec *spec, be_tree *t, brine_error *err) {
+    size_t rows = t->node_count * t->n_outputs;
+    t->top = be_bulk_alloc(m, rows, sizeof *t->top);
+    t->proba = spec->fractions == 1 ? t->value : be_bulk_alloc(m, rows * t->max_classes, sizeof *t->proba);
+    if (!t->top || !t->proba) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %s", spec->field);
+    return BRINE_OK;
+}
+
 /* Per leaf (inner nodes' rows stay 0): the label index tree.predict picks
  * and the row predict_proba returns.  sklearn <= 1.3 divides counts by their numpy sum (a zero sum
  * counts as 1); >= 1.4 returns the stored fractions as they are. */
-static brine_status derive_classes(brine_model *m, const be_tree_spec *spec, be_tree *t, brine_error *err) {
-    size_t rows = t->node_count * t->n_outputs;
-    t->top = be_bulk_alloc(m, rows, sizeof *t->top);
-    int fractions = spec->fractions >= 0 ? spec->fractions : rows_are_fractions(t);
-    double *proba = fractions ? NULL : be_bulk_alloc(m, rows * t->max_classes, sizeof *proba);
-    t->proba = fractions ? t->value : proba;
-    if (!t->top || !t->proba) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %s", spec->field);
+static brine_status leaf_classes(const brine_model *m, const be_tree_spec *spec, be_tree *t, brine_error *err) {
+    if (spec->fractions < 0 && rows_are_fractions(t)) t->proba = t->value;
+    /* alloc_classes took this block, so it is the tree's to fill */
+    double *proba = t->proba == t->value ? NULL : (double *)(uintptr_t)t->proba;
     for (size_t i = 0; i < t->node_count; i++) {
         if (be_rec_int(&t->rec, i, BE_F_LEFT) >= 0) continue; /* rows only ever end at leaves */
         for (size_t k = 0; k < t->n_outputs; k++) {
@@ -359,7 +377,7 @@ static brine_status derive_classes(brine_model *m, const be_tree_spec *spec, be_
                 return be_fail(err, m, "%s.values: the largest entry of leaf %zu, output %zu lies in padding column %zu",
                                spec->field, i, k, top);
             t->top[i * t->n_outputs + k] = (int32_t)top;
-            if (!fractions) be_fraction_row(row, nc, proba + (i * t->n_outputs + k) * t->max_classes);
+            if (proba) be_fraction_row(row, nc, proba + (i * t->n_outputs + k) * t->max_classes);
         }
     }
     return BRINE_OK;
@@ -373,11 +391,12 @@ int be_tree_fractions_by_version(const brine_model *m) {
 }
 
 brine_status be_tree_finish(brine_model *m, be_tree *t, const be_tree_spec *spec, brine_error *err) {
-    brine_status st = spec->classifier ? derive_classes(m, spec, t, err) : BRINE_OK;
+    brine_status st = spec->classifier ? alloc_classes(m, spec, t, err) : BRINE_OK;
+    if (!st && spec->classifier) st = leaf_classes(m, spec, t, err);
     return st ? st : be_fast_build(m, t, spec->field, err);
 }
 
-brine_status be_tree_load(brine_model *m, const bv *tree, const be_tree_spec *spec, be_tree **out, brine_error *err) {
+brine_status be_tree_open(brine_model *m, const bv *tree, const be_tree_spec *spec, be_tree **out, brine_error *err) {
     *out = NULL;
     const char *name = NULL;
     const char *module = tree ? brine_value_global(tree, &name) : NULL;
@@ -402,12 +421,107 @@ brine_status be_tree_load(brine_model *m, const bv *tree, const be_tree_spec *sp
     t->node_count = (size_t)count;
     t->n_features = n_features;
     if (!be_get_int(bv_dict_get(state, "max_depth"), &t->max_depth) || t->max_depth < 0) t->max_depth = -1;
-    if ((st = read_nodes(m, spec, nodes, n_features, t, err))) return st;
-    if ((st = be_fast_build(m, t, spec->field, err))) return st; /* also checks it is one tree */
+    if ((st = open_nodes(m, spec, nodes, t, err))) return st;
     if ((st = read_values(m, spec, bv_dict_get(state, "values"), t, err))) return st;
-    if (spec->classifier && (st = derive_classes(m, spec, t, err))) return st;
+    if (be_fast_alloc(m, t)) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu tree nodes", t->node_count);
+    if (spec->classifier && (st = alloc_classes(m, spec, t, err))) return st;
     *out = t;
     return BRINE_OK;
+}
+
+brine_status be_tree_check(const brine_model *m, be_tree *t, const be_tree_spec *spec, brine_error *err) {
+    brine_status st = check_records(m, spec, t, err);
+    if (!st) st = be_fast_walk(m, t, spec->field, err); /* also checks it is one tree */
+    if (!st && spec->classifier) st = leaf_classes(m, spec, t, err);
+    return st;
+}
+
+brine_status be_tree_load(brine_model *m, const bv *tree, const be_tree_spec *spec, be_tree **out, brine_error *err) {
+    be_tree *t = NULL;
+    brine_status st = be_tree_open(m, tree, spec, &t, err);
+    if (!st) st = be_tree_check(m, t, spec, err);
+    *out = st ? NULL : t;
+    return st;
+}
+
+/* ------------------------------------------------- trees on threads */
+
+/* Fewest nodes, over all trees, worth a second thread (~1 ms of checks). */
+#define PARALLEL_NODES ((size_t)1 << 15)
+
+typedef struct check_job {
+    const brine_model *m;
+    be_tree *const *trees;
+    size_t n;
+    const be_tree_spec *spec;
+    const char *list;
+    atomic_size_t *next;   /* the next tree to take */
+    atomic_size_t *failed; /* the lowest tree that failed so far; n: none */
+    size_t fail_at;        /* this worker's failure, the lowest it met; n: none */
+    brine_status st;
+    brine_error err;
+} check_job;
+
+/* Trees are taken in increasing order, so every tree below a failure has
+ * been taken, and is checked, whatever thread it went to. */
+static void *check_work(void *arg) {
+    check_job *j = arg;
+    for (;;) {
+        size_t i = atomic_fetch_add(j->next, 1);
+        if (i >= j->n || i > atomic_load(j->failed)) break;
+        if (!j->trees[i]) continue;
+        char field[64];
+        snprintf(field, sizeof field, "%s[%zu].tree_", j->list, i);
+        be_tree_spec spec = *j->spec;
+        spec.field = field;
+        brine_status st = be_tree_check(j->m, j->trees[i], &spec, &j->err);
+        if (st) {
+            j->st = st;
+            j->fail_at = i;
+            size_t low = atomic_load(j->failed);
+            while (i < low && !atomic_compare_exchange_weak(j->failed, &low, i)) {}
+            break;
+        }
+    }
+    return NULL;
+}
+
+brine_status be_trees_check(const brine_model *m, be_tree *const *trees, size_t n, const be_tree_spec *spec,
+                            const char *list, brine_error *err) {
+    size_t nodes = 0, nt = (size_t)m->load_threads;
+    for (size_t i = 0; i < n; i++) nodes += trees[i] ? trees[i]->node_count : 0;
+    if (nt > n) nt = n;
+    if (nt < 1 || nodes < PARALLEL_NODES) nt = 1;
+    check_job *jobs = calloc(nt, sizeof *jobs);
+    pthread_t *tids = calloc(nt, sizeof *tids);
+    char *started = calloc(nt, 1);
+    atomic_size_t next = 0, failed = n;
+    brine_status st = BRINE_OK;
+    if (!jobs || !tids || !started) {
+        st = bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu threads", nt);
+        goto done;
+    }
+    for (size_t w = 0; w < nt; w++) {
+        jobs[w] = (check_job){m, trees, n, spec, list, &next, &failed, n, BRINE_OK, {0}};
+        brine_error_clear(&jobs[w].err);
+    }
+    /* A thread that cannot start leaves its share to the others. */
+    for (size_t w = 1; w < nt; w++) started[w] = pthread_create(&tids[w], NULL, check_work, &jobs[w]) == 0;
+    check_work(&jobs[0]);
+    for (size_t w = 1; w < nt; w++)
+        if (started[w]) pthread_join(tids[w], NULL);
+    size_t low = 0;
+    for (size_t w = 1; w < nt; w++)
+        if (jobs[w].fail_at < jobs[low].fail_at) low = w;
+    if (jobs[low].st) {
+        st = jobs[low].st;
+        if (err) *err = jobs[low].err;
+    }
+done:
+    free(jobs);
+    free(tids);
+    free(started);
+    return st;
 }
 
 /* The straightforward walk: the shape from the compact layout (checked,

@@ -157,13 +157,17 @@ static void threshold_rounds_toward_minus_infinity(void) {
     size_t n = 0;
     const double special[] = {0.0, -0.0, 1.0, -2.0, 0.1, -0.1, 1e-45, -1e-45, 1.4e-45, FLT_MIN, FLT_MAX, -FLT_MAX,
                               (double)FLT_MAX * (1 + 1e-9), -(double)FLT_MAX * (1 + 1e-9), 3.5e38, 1e300, -1e300,
-                              INFINITY, -INFINITY, 16777217.0, -16777217.0};
+                              INFINITY, -INFINITY, 16777217.0, -16777217.0, -1e-50, 1e-50, -0x1p-150, -0x1p-149, -0x1.8p-149};
     for (size_t k = 0; k < sizeof special / sizeof *special; k++) ts[n++] = special[k];
     while (n < sizeof ts / sizeof *ts) ts[n++] = random_threshold();
     for (size_t k = 0; k < n; k++) {
         double t = ts[k];
         float t32 = be_fast_threshold(t);
         CHECK((double)t32 <= t);
+        /* the same bits as the definition: nearest, then one float down if above */
+        float want = (float)t;
+        if ((double)want > t) want = nextafterf(want, -INFINITY);
+        CHECK(!memcmp(&want, &t32, sizeof want) || (isnan(want) && isnan(t32)));
         if (isfinite(t32) || t32 < 0) CHECK(!((double)nextafterf(t32, INFINITY) <= t) || t32 == FLT_MAX || t == INFINITY);
         const float near[] = {t32, nextafterf(t32, INFINITY), nextafterf(t32, -INFINITY), (float)t,
                               nextafterf((float)t, INFINITY), nextafterf((float)t, -INFINITY), 0.0f, -0.0f,
@@ -340,6 +344,97 @@ static void load_many_reports_each_file(void) {
     rmdir(dir);
 }
 
+/* A forest file of n trees (STOP included). */
+static void write_forest(const char *path, const tspec *specs, int n) {
+    bi_buf b = BI_BUF_INIT;
+    a_forest(&b, "RandomForestClassifier", specs, n);
+    a_op(&b, '.');
+    FILE *f = fopen(path, "wb");
+    CHECK(f && fwrite(b.data, 1, b.len, f) == b.len);
+    if (f) fclose(f);
+    bi_buf_free(&b);
+}
+
+static brine_status load_on(const char *path, int threads, int mmap, brine_model **m, brine_error *err) {
+    brine_load_options o = BRINE_LOAD_OPTIONS_INIT;
+    o.n_threads = threads;
+    o.use_mmap = mmap;
+    brine_error_clear(err);
+    return brine_model_load(m, path, &o, err);
+}
+
+/* brine_load_options.n_threads: a forest large enough to be checked on
+ * several threads loads into the same model, and a broken one fails with
+ * the message of its first broken tree, whatever the thread count. */
+static void forest_loads_alike_on_threads(void) {
+    enum { N = 180 }; /* ~36 000 nodes: above the threads' threshold */
+    static rtree trees[N];
+    static tspec specs[N];
+    static const int64_t three[1] = {3};
+    for (int k = 0; k < N; k++) {
+        random_tree(&trees[k], MAX_NODES, 6, 3, 0);
+        specs[k] = (tspec){.nodes = trees[k].nodes, .n_nodes = trees[k].n, .values = trees[k].values, .n_features = 6,
+                           .n_classes = three, .version = "1.2.1"};
+    }
+    char path[] = "/tmp/brine-forest-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd >= 0) close(fd);
+    write_forest(path, specs, N);
+    brine_model *one = NULL, *m = NULL;
+    brine_error err;
+    CHECK_EQ_INT(load_on(path, 1, 0, &one, &err), BRINE_OK);
+    size_t rows = 1000;
+    float *x = random_rows(trees, N, rows, 6);
+    const int counts[] = {2, 3, 7, BRINE_THREADS_ALL};
+    for (size_t c = 0; one && c < sizeof counts / sizeof *counts; c++) {
+        for (int mmap = 0; mmap < 2; mmap++) {
+            CHECK_EQ_INT(load_on(path, counts[c], mmap, &m, &err), BRINE_OK);
+            if (!m) continue;
+            const brine_method methods[] = {BRINE_METHOD_PREDICT_PROBA, BRINE_METHOD_PREDICT, BRINE_METHOD_APPLY};
+            for (int k = 0; k < 3; k++) {
+                brine_prediction *p = run(one, methods[k], x, BRINE_DTYPE_FLOAT32, rows, 1, 0);
+                brine_prediction *q = run(m, methods[k], x, BRINE_DTYPE_FLOAT32, rows, 1, 0);
+                CHECK(same(p, q));
+                brine_prediction_free(p);
+                brine_prediction_free(q);
+            }
+            brine_model_free(m);
+        }
+    }
+    brine_model_free(one);
+    /* Broken trees 40 (two parents), 41 (a child out of range) and 170
+     * (one child): the first is reported, by any count. */
+    static rtree bad[3];
+    const int at[3] = {40, 41, 170};
+    for (int b = 0; b < 3; b++) {
+        bad[b] = trees[at[b]];
+        specs[at[b]].nodes = bad[b].nodes;
+    }
+    for (int i = 1; i < bad[0].n; i++) /* an inner node's left child becomes node 1, the root's */
+        if (bad[0].nodes[i].left > 1) {
+            bad[0].nodes[i].left = bad[0].nodes[0].left;
+            break;
+        }
+    bad[1].nodes[0].left = 5000;
+    bad[2].nodes[0].right = -1;
+    write_forest(path, specs, N);
+    char first[BRINE_ERROR_MESSAGE_SIZE] = "";
+    for (int threads = 1; threads <= 8; threads++) {
+        CHECK_EQ_INT(load_on(path, threads, threads % 2, &m, &err), BRINE_E_FORMAT);
+        CHECK(m == NULL);
+        if (threads == 1) {
+            snprintf(first, sizeof first, "%s", err.message);
+            CHECK(strstr(first, "estimators_[40].tree_") != NULL && strstr(first, "two parents") != NULL);
+        }
+        if (strcmp(first, err.message)) fprintf(stderr, "  %d threads: %s\n  one thread: %s\n", threads, err.message, first);
+        CHECK(!strcmp(first, err.message));
+    }
+    CHECK_EQ_INT(load_on(path, -2, 0, &m, &err), BRINE_E_ARGUMENT);
+    free(x);
+    unlink(path);
+}
+
 int main(void) {
     RUN(threshold_rounds_toward_minus_infinity);
     RUN(forest_classifier_matches_reference);
@@ -347,5 +442,6 @@ int main(void) {
     RUN(nan_rows_take_the_recorded_side);
     RUN(predict_refuses_bad_calls);
     RUN(load_many_reports_each_file);
+    RUN(forest_loads_alike_on_threads);
     TEST_MAIN_END();
 }

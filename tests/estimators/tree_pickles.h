@@ -290,35 +290,40 @@ static inline brine_status load_tree(tspec s, brine_model **m, brine_error *err)
     return load_model(&b, m, err);
 }
 
-/* A forest of the given trees (all sharing n_classes and outputs). */
-static inline brine_status load_forest(const char *cls, const tspec *trees, int n, brine_model **m, brine_error *err) {
+/* The pickle of a forest of the given trees (all sharing n_classes and
+ * outputs), STOP excluded, appended to b. */
+static inline void a_forest(bi_buf *b, const char *cls, const tspec *trees, int n) {
     tspec f = defaults(trees[0]);
     f.classifier = strstr(cls, "Regressor") == NULL;
-    bi_buf b = BI_BUF_INIT;
-    a_op(&b, 0x80);
-    a_op(&b, 2);
-    a_global(&b, "sklearn.ensemble._forest", cls);
-    a_op(&b, ')');
-    a_op(&b, 0x81);
-    a_op(&b, '}');
-    a_key_int(&b, "n_features_in_", f.n_features);
-    a_key_int(&b, "n_outputs_", f.n_outputs);
+    a_op(b, 0x80);
+    a_op(b, 2);
+    a_global(b, "sklearn.ensemble._forest", cls);
+    a_op(b, ')');
+    a_op(b, 0x81);
+    a_op(b, '}');
+    a_key_int(b, "n_features_in_", f.n_features);
+    a_key_int(b, "n_outputs_", f.n_outputs);
     if (f.classifier) {
-        a_str(&b, "classes_");
-        a_classes(&b, &f);
-        a_op(&b, 's');
-        a_key_int(&b, "n_classes_", f.n_classes[0]);
+        a_str(b, "classes_");
+        a_classes(b, &f);
+        a_op(b, 's');
+        a_key_int(b, "n_classes_", f.n_classes[0]);
     }
-    a_str(&b, "estimators_");
-    a_op(&b, ']');
-    a_op(&b, '(');
+    a_str(b, "estimators_");
+    a_op(b, ']');
+    a_op(b, '(');
     for (int i = 0; i < n; i++) {
         tspec t = defaults(trees[i]);
-        a_estimator(&b, &t);
+        a_estimator(b, &t);
     }
-    a_op(&b, 'e');
-    a_op(&b, 's');
-    a_op(&b, 'b');
+    a_op(b, 'e');
+    a_op(b, 's');
+    a_op(b, 'b');
+}
+
+static inline brine_status load_forest(const char *cls, const tspec *trees, int n, brine_model **m, brine_error *err) {
+    bi_buf b = BI_BUF_INIT;
+    a_forest(&b, cls, trees, n);
     return load_model(&b, m, err);
 }
 
