@@ -335,6 +335,12 @@ typedef struct be_tree_spec {
 /* Loads and validates a sklearn.tree._tree.Tree object: be_tree_open,
  * then be_tree_check. */
 brine_status be_tree_load(brine_model *m, const bv *tree, const be_tree_spec *spec, be_tree **out, brine_error *err);
+/* Memory be_tree_check needs besides the tree's own, grown as trees need
+ * and reused by one thread; zero-initialised, freed with free(raw). */
+typedef struct be_tree_scratch {
+    struct be_raw_node *raw;
+    size_t cap;
+} be_tree_scratch;
 /* The two halves of be_tree_load, so that a forest checks its trees on
  * several threads: be_tree_open reads the Tree object's fields and takes
  * all the memory the tree will need (from m, on one thread at a time);
@@ -342,7 +348,8 @@ brine_status be_tree_load(brine_model *m, const bv *tree, const be_tree_spec *sp
  * writing only that tree's memory, so trees of one model may be checked at
  * once.  A tree is usable only after both succeed. */
 brine_status be_tree_open(brine_model *m, const bv *tree, const be_tree_spec *spec, be_tree **out, brine_error *err);
-brine_status be_tree_check(const brine_model *m, be_tree *t, const be_tree_spec *spec, brine_error *err);
+brine_status be_tree_check(const brine_model *m, be_tree *t, const be_tree_spec *spec, be_tree_scratch *scratch,
+                           brine_error *err);
 /* be_tree_check of each non-NULL trees[i] (opened with spec), on up to
  * m->load_threads threads when they are large enough to gain from them;
  * messages name the tree "<list>[i].tree_".  On failure err is that of
@@ -368,6 +375,13 @@ int be_tree_fractions_by_version(const brine_model *m);
 
 /* ------------------------------------------- the inference engine (fast.c) */
 
+/* A node record as loading reads it, once: children (-1 at leaves), the
+ * feature and be_fast_threshold of the threshold. */
+typedef struct be_raw_node {
+    int32_t left, right, feature;
+    float thr;
+} be_raw_node;
+
 /* A compact node: children at next and next + 1; a leaf loops to itself
  * (next == its own index, thr +inf), so rows can walk in lockstep. */
 typedef struct be_fnode {
@@ -392,18 +406,18 @@ size_t be_bulk_tree_bytes(size_t n, size_t n_outputs, size_t max_classes);
 /* Adds to *total what the Tree object tree (its nodes array as loaded)
  * would take; nothing when it has no such array. */
 void be_bulk_reserve_tree(size_t *total, const bv *tree, size_t n_outputs, size_t max_classes);
-/* Builds t->fast, t->fast_orig, t->fast_pos and t->depth (in m's memory)
- * from t->rec (whose records were checked one by one, tree.c),
- * checking on the way that they form one tree rooted at node 0 (every
- * other node has exactly one parent and is reached from the root), so that
- * walking it always ends at a leaf within node_count steps; BRINE_E_FORMAT
- * naming field ("tree_", "estimators_[3].tree_") otherwise. */
-brine_status be_fast_build(brine_model *m, be_tree *t, const char *field, brine_error *err);
-/* be_fast_build in two halves: the memory (BRINE_E_NOMEM when there is
- * none, err untouched), then the walk, which writes only t's own arrays
- * and so may run on any thread. */
+/* Takes t->fast, t->fast_orig and t->fast_pos (zeroed) from m:
+ * BRINE_E_NOMEM when there is no memory for them. */
 brine_status be_fast_alloc(brine_model *m, be_tree *t);
-brine_status be_fast_walk(const brine_model *m, be_tree *t, const char *field, brine_error *err);
+/* Fills t->fast, t->fast_orig, t->fast_pos and t->depth from raw (the
+ * records as be_tree_check read and checked them one by one), checking on
+ * the way that they form one tree rooted at node 0 (every other node has
+ * exactly one parent and is reached from the root), so that walking it
+ * always ends at a leaf within node_count steps; BRINE_E_FORMAT naming
+ * field ("tree_", "estimators_[3].tree_") otherwise.  Writes only t's own
+ * arrays, so it may run on any thread. */
+brine_status be_fast_walk(const brine_model *m, be_tree *t, const be_raw_node *raw, const char *field,
+                          brine_error *err);
 /* Predicts with trees[0..n) over row blocks on in->n_threads threads: a
  * forest (1: means over trees, in tree order) or a single tree (0).  out
  * is already sized by the caller. */

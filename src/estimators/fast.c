@@ -121,63 +121,54 @@ brine_status be_fast_alloc(brine_model *m, be_tree *t) {
     return BRINE_OK;
 }
 
-brine_status be_fast_build(brine_model *m, be_tree *t, const char *field, brine_error *err) {
-    if (be_fast_alloc(m, t)) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu tree nodes", t->node_count);
-    return be_fast_walk(m, t, field, err);
+/* The node index of the node placed before compact position c whose
+ * children sit at compact position p (an error's words only). */
+static int32_t earlier_parent(const be_tree *t, size_t c, uint32_t p) {
+    uint32_t pair = p - !(p & 1); /* left children sit at odd positions */
+    for (size_t k = 0; k < c; k++)
+        if (t->fast[k].next == pair && pair != k) return t->fast_orig[k];
+    return -1;
 }
 
-brine_status be_fast_walk(const brine_model *m, be_tree *t, const char *field, brine_error *err) {
+brine_status be_fast_walk(const brine_model *m, be_tree *t, const be_raw_node *raw, const char *field,
+                          brine_error *err) {
     size_t n = t->node_count;
-    const be_records *rec = &t->rec;
-    int32_t *parent = malloc(n * sizeof *parent); /* by node index; -1: not reached yet */
-    if (!parent) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu tree nodes", n);
-    memset(parent, 0xff, n * sizeof *parent);
     /* Breadth-first from the root, placing each node where it is reached:
      * a node reached twice has two parents (or closes a cycle), and a node
      * never reached hangs off no root, so after the walk every node sits
-     * exactly once.  The records were checked one by one (children in
-     * 1..n-1 and distinct, or both -1; features in range), and what they
-     * say is read once here, into memory the model owns. */
+     * exactly once.  raw holds the records as checked one by one (children
+     * in 1..n-1 and distinct, or both -1; features in range).  fast_pos
+     * starts zeroed and gets a node's place when it is reached; no child is
+     * node 0, so a child whose place is not 0 was reached before. */
     brine_status st = BRINE_OK;
     size_t placed = 1, level_end = 1;
     uint32_t depth = 0;
     t->fast_orig[0] = 0;
-    parent[0] = 0;
-    for (size_t c = 0; c < placed && !st; c++) {
+    t->fast_pos[0] = 0;
+    for (size_t c = 0; c < placed; c++) {
         if (c == level_end) { /* the nodes of the next level start here */
             depth++;
             level_end = placed;
         }
-        const int32_t at = t->fast_orig[c];
-        be_fnode *q = &t->fast[c];
-        t->fast_pos[at] = (int32_t)c;
-        int64_t l = be_rec_int(rec, (size_t)at, BE_F_LEFT), r = be_rec_int(rec, (size_t)at, BE_F_RIGHT);
-        if (l < 0) {
-            *q = (be_fnode){INFINITY, 0, (uint32_t)c};
+        const be_raw_node *q = &raw[t->fast_orig[c]];
+        if (q->left < 0) {
+            t->fast[c] = (be_fnode){INFINITY, 0, (uint32_t)c};
             continue;
         }
-        int64_t f = be_rec_int(rec, (size_t)at, BE_F_FEATURE);
-        if (l < 1 || (size_t)l >= n || r < 1 || (size_t)r >= n || l == r || f < 0 || f >= t->n_features) {
-            /* read_nodes checked these: only a mapped file changed since can get here */
-            st = be_fail(err, m, "%s.nodes[%d] changed while it was being loaded", field, at);
-            break;
-        }
-        const int32_t kids[2] = {(int32_t)l, (int32_t)r};
-        for (int k = 0; k < 2 && !st; k++) {
-            if (parent[kids[k]] >= 0)
-                st = be_fail(err, m, "%s.nodes[%d] has two parents (nodes[%d] and nodes[%d])", field, kids[k],
-                             parent[kids[k]], at);
-            parent[kids[k]] = at;
+        const int32_t kids[2] = {q->left, q->right};
+        for (int k = 0; k < 2; k++) {
+            if (t->fast_pos[kids[k]])
+                return be_fail(err, m, "%s.nodes[%d] has two parents (nodes[%d] and nodes[%d])", field, kids[k],
+                               earlier_parent(t, c, (uint32_t)t->fast_pos[kids[k]]), t->fast_orig[c]);
+            t->fast_pos[kids[k]] = (int32_t)(placed + (size_t)k);
         }
         /* Both children were unplaced and differ, so placed + 2 <= n. */
-        *q = (be_fnode){be_fast_threshold(be_rec_double(rec, (size_t)at, BE_F_THRESHOLD)), (uint32_t)f,
-                        (uint32_t)placed};
+        t->fast[c] = (be_fnode){q->thr, (uint32_t)q->feature, (uint32_t)placed};
         t->fast_orig[placed] = kids[0];
         t->fast_orig[placed + 1] = kids[1];
         placed += 2;
     }
-    free(parent);
-    if (!st && placed != n)
+    if (placed != n)
         st = be_fail(err, m, "%s: %zu of its %zu nodes are not reached from the root (a cycle or a detached part)",
                      field, n - placed, n);
     t->depth = depth;

@@ -153,9 +153,10 @@ static brine_status open_nodes(brine_model *m, const be_tree_spec *spec, const b
 }
 
 /* Checks each record alone: both children or none, in range and distinct,
- * the feature in range. */
+ * the feature in range; and keeps what it read in raw, so the records are
+ * read once and what the layout is built from is what was checked. */
 static brine_status check_records(const brine_model *m, const be_tree_spec *spec, const be_tree *t,
-                                  brine_error *err) {
+                                  be_raw_node *raw, brine_error *err) {
     const be_records *lay = &t->rec;
     int64_t count = (int64_t)t->node_count, n_features = t->n_features;
     for (size_t i = 0; i < t->node_count; i++) {
@@ -166,7 +167,10 @@ static brine_status check_records(const brine_model *m, const be_tree_spec *spec
         if ((l == -1) != (r == -1))
             return be_fail(err, m, "%s.nodes[%zu] has one child (left_child %lld, right_child %lld)", spec->field, i,
                            (long long)l, (long long)r);
-        if (l == -1) continue;
+        if (l == -1) {
+            raw[i] = (be_raw_node){-1, -1, 0, INFINITY};
+            continue;
+        }
         int64_t f = be_rec_int(lay, i, BE_F_FEATURE);
         if (l < 1 || l >= count || r < 1 || r >= count)
             return be_fail(err, m, "%s.nodes[%zu] %s is %lld, outside 1..%lld", spec->field, i,
@@ -176,6 +180,7 @@ static brine_status check_records(const brine_model *m, const be_tree_spec *spec
         if (f < 0 || f >= n_features)
             return be_fail(err, m, "%s.nodes[%zu].feature is %lld, outside 0..%lld", spec->field, i, (long long)f,
                            (long long)(n_features - 1));
+        raw[i] = (be_raw_node){(int32_t)l, (int32_t)r, (int32_t)f, be_fast_threshold(be_rec_double(lay, i, BE_F_THRESHOLD))};
     }
     return BRINE_OK;
 }
@@ -364,12 +369,13 @@ static brine_status alloc_classes(brine_model *m, const be_tree_spec *spec, be_t
 /* Per leaf (inner nodes' rows stay 0): the label index tree.predict picks
  * and the row predict_proba returns.  sklearn <= 1.3 divides counts by their numpy sum (a zero sum
  * counts as 1); >= 1.4 returns the stored fractions as they are. */
-static brine_status leaf_classes(const brine_model *m, const be_tree_spec *spec, be_tree *t, brine_error *err) {
+static brine_status leaf_classes(const brine_model *m, const be_tree_spec *spec, be_tree *t, const be_raw_node *raw,
+                                 brine_error *err) {
     if (spec->fractions < 0 && rows_are_fractions(t)) t->proba = t->value;
     /* alloc_classes took this block, so it is the tree's to fill */
     double *proba = t->proba == t->value ? NULL : (double *)(uintptr_t)t->proba;
     for (size_t i = 0; i < t->node_count; i++) {
-        if (be_rec_int(&t->rec, i, BE_F_LEFT) >= 0) continue; /* rows only ever end at leaves */
+        if (raw[i].left >= 0) continue; /* rows only ever end at leaves */
         for (size_t k = 0; k < t->n_outputs; k++) {
             const double *row = t->value + (i * t->n_outputs + k) * t->max_classes;
             size_t nc = spec->n_classes[k], top = be_argmax(row, t->max_classes);
@@ -390,10 +396,18 @@ int be_tree_fractions_by_version(const brine_model *m) {
     return 0;
 }
 
+/* The memory of the layout, and of the classes for classifiers. */
+static brine_status alloc_tree(brine_model *m, const be_tree_spec *spec, be_tree *t, brine_error *err) {
+    if (be_fast_alloc(m, t)) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu tree nodes", t->node_count);
+    return spec->classifier ? alloc_classes(m, spec, t, err) : BRINE_OK;
+}
+
 brine_status be_tree_finish(brine_model *m, be_tree *t, const be_tree_spec *spec, brine_error *err) {
-    brine_status st = spec->classifier ? alloc_classes(m, spec, t, err) : BRINE_OK;
-    if (!st && spec->classifier) st = leaf_classes(m, spec, t, err);
-    return st ? st : be_fast_build(m, t, spec->field, err);
+    be_tree_scratch scratch = {0};
+    brine_status st = alloc_tree(m, spec, t, err);
+    if (!st) st = be_tree_check(m, t, spec, &scratch, err);
+    free(scratch.raw);
+    return st;
 }
 
 brine_status be_tree_open(brine_model *m, const bv *tree, const be_tree_spec *spec, be_tree **out, brine_error *err) {
@@ -423,23 +437,32 @@ brine_status be_tree_open(brine_model *m, const bv *tree, const be_tree_spec *sp
     if (!be_get_int(bv_dict_get(state, "max_depth"), &t->max_depth) || t->max_depth < 0) t->max_depth = -1;
     if ((st = open_nodes(m, spec, nodes, t, err))) return st;
     if ((st = read_values(m, spec, bv_dict_get(state, "values"), t, err))) return st;
-    if (be_fast_alloc(m, t)) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu tree nodes", t->node_count);
-    if (spec->classifier && (st = alloc_classes(m, spec, t, err))) return st;
+    if ((st = alloc_tree(m, spec, t, err))) return st;
     *out = t;
     return BRINE_OK;
 }
 
-brine_status be_tree_check(const brine_model *m, be_tree *t, const be_tree_spec *spec, brine_error *err) {
-    brine_status st = check_records(m, spec, t, err);
-    if (!st) st = be_fast_walk(m, t, spec->field, err); /* also checks it is one tree */
-    if (!st && spec->classifier) st = leaf_classes(m, spec, t, err);
+brine_status be_tree_check(const brine_model *m, be_tree *t, const be_tree_spec *spec, be_tree_scratch *scratch,
+                           brine_error *err) {
+    if (scratch->cap < t->node_count) {
+        free(scratch->raw);
+        scratch->cap = 0;
+        scratch->raw = malloc(t->node_count * sizeof *scratch->raw);
+        if (!scratch->raw) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu tree nodes", t->node_count);
+        scratch->cap = t->node_count;
+    }
+    brine_status st = check_records(m, spec, t, scratch->raw, err);
+    if (!st) st = be_fast_walk(m, t, scratch->raw, spec->field, err); /* also checks it is one tree */
+    if (!st && spec->classifier) st = leaf_classes(m, spec, t, scratch->raw, err);
     return st;
 }
 
 brine_status be_tree_load(brine_model *m, const bv *tree, const be_tree_spec *spec, be_tree **out, brine_error *err) {
     be_tree *t = NULL;
+    be_tree_scratch scratch = {0};
     brine_status st = be_tree_open(m, tree, spec, &t, err);
-    if (!st) st = be_tree_check(m, t, spec, err);
+    if (!st) st = be_tree_check(m, t, spec, &scratch, err);
+    free(scratch.raw);
     *out = st ? NULL : t;
     return st;
 }
@@ -460,6 +483,7 @@ typedef struct check_job {
     size_t fail_at;        /* this worker's failure, the lowest it met; n: none */
     brine_status st;
     brine_error err;
+    be_tree_scratch scratch;
 } check_job;
 
 /* Trees are taken in increasing order, so every tree below a failure has
@@ -474,7 +498,7 @@ static void *check_work(void *arg) {
         snprintf(field, sizeof field, "%s[%zu].tree_", j->list, i);
         be_tree_spec spec = *j->spec;
         spec.field = field;
-        brine_status st = be_tree_check(j->m, j->trees[i], &spec, &j->err);
+        brine_status st = be_tree_check(j->m, j->trees[i], &spec, &j->scratch, &j->err);
         if (st) {
             j->st = st;
             j->fail_at = i;
@@ -502,7 +526,7 @@ brine_status be_trees_check(const brine_model *m, be_tree *const *trees, size_t 
         goto done;
     }
     for (size_t w = 0; w < nt; w++) {
-        jobs[w] = (check_job){m, trees, n, spec, list, &next, &failed, n, BRINE_OK, {0}};
+        jobs[w] = (check_job){m, trees, n, spec, list, &next, &failed, n, BRINE_OK, {0}, {NULL, 0}};
         brine_error_clear(&jobs[w].err);
     }
     /* A thread that cannot start leaves its share to the others. */
@@ -518,6 +542,7 @@ brine_status be_trees_check(const brine_model *m, be_tree *const *trees, size_t 
         if (err) *err = jobs[low].err;
     }
 done:
+    for (size_t w = 0; jobs && w < nt; w++) free(jobs[w].scratch.raw);
     free(jobs);
     free(tids);
     free(started);
