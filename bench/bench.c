@@ -82,7 +82,60 @@ static void write_out(const char *path, const void *p, size_t n) {
     if (!f || fwrite(p, 1, n, f) != n || fclose(f)) die(path, NULL);
 }
 
-static int same_answers(const brine_model *a, const brine_model *b);
+static brine_prediction *predict(const brine_model *m, brine_method method, const float *x, size_t rows,
+                                 size_t cols, int threads, int reference) {
+    brine_predict_options o = BRINE_PREDICT_OPTIONS_INIT;
+    o.n_threads = threads;
+    o.reference = reference;
+    brine_prediction *p;
+    brine_error e;
+    if (brine_predict(&p, m, method, x, BRINE_DTYPE_FLOAT32, rows, cols, &o, &e)) die("predict", &e);
+    return p;
+}
+
+/* A few thousand pseudo-random rows of values in [-4, 4), spread across
+ * each feature's range of thresholds. */
+static float *check_rows(size_t rows, size_t cols) {
+    float *x = malloc(rows * cols * sizeof *x);
+    if (!x) die("rows", NULL);
+    unsigned long long s = 88172645463325252ull;
+    for (size_t i = 0; i < rows * cols; i++) {
+        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+        x[i] = (float)((double)(s >> 11) / 9007199254740992.0 * 8 - 4);
+    }
+    return x;
+}
+
+/* Whether the model loaded from path on `threads` threads gives the same
+ * predict_proba bytes and apply indices as the one loaded on one thread;
+ * one model in memory at a time, so the peak stays that of one load. */
+static int same_as_one_thread(const char *path, int mmap, int threads) {
+    const brine_method methods[] = {BRINE_METHOD_PREDICT_PROBA, BRINE_METHOD_APPLY};
+    brine_prediction *want[2];
+    int same = 1;
+    for (int pass = 0; pass < 2; pass++) {
+        brine_model *m = load_threads(path, mmap, pass ? threads : 1);
+        size_t cols = brine_model_n_features_in(m), rows = 4096;
+        float *x = check_rows(rows, cols);
+        for (int k = 0; k < 2; k++) {
+            brine_prediction *p = predict(m, methods[k], x, rows, cols, 1, 0);
+            if (!pass) {
+                want[k] = p;
+                continue;
+            }
+            const brine_prediction *q = want[k];
+            size_t cells = p->n_rows * p->n_columns;
+            same = same && p->n_rows == q->n_rows && p->n_columns == q->n_columns &&
+                   (p->values ? !memcmp(p->values, q->values, cells * sizeof *p->values)
+                              : !memcmp(p->indices, q->indices, cells * sizeof *p->indices));
+            brine_prediction_free(p);
+            brine_prediction_free(want[k]);
+        }
+        free(x);
+        brine_model_free(m);
+    }
+    return same;
+}
 
 static int cmd_load(int argc, char **argv) {
     if (argc != 6 || (strcmp(argv[3], "read") && strcmp(argv[3], "mmap"))) return 64;
@@ -95,53 +148,9 @@ static int cmd_load(int argc, char **argv) {
         t[i] = now() - t0;
         brine_model_free(m);
     }
-    int same = 1;
-    if (threads > 1) {
-        brine_model *a = load_threads(argv[2], mmap, 1), *b = load_threads(argv[2], mmap, threads);
-        same = same_answers(a, b);
-        brine_model_free(a);
-        brine_model_free(b);
-    }
+    int same = threads == 1 || same_as_one_thread(argv[2], mmap, threads);
     printf("{\"median\": %.9f, \"same_as_one_thread\": %s}\n", median(t, reps), same ? "true" : "false");
     return 0;
-}
-
-static brine_prediction *predict(const brine_model *m, brine_method method, const float *x, size_t rows,
-                                 size_t cols, int threads, int reference) {
-    brine_predict_options o = BRINE_PREDICT_OPTIONS_INIT;
-    o.n_threads = threads;
-    o.reference = reference;
-    brine_prediction *p;
-    brine_error e;
-    if (brine_predict(&p, m, method, x, BRINE_DTYPE_FLOAT32, rows, cols, &o, &e)) die("predict", &e);
-    return p;
-}
-
-/* Whether two models give the same predict_proba bytes (and apply
- * indices) over rows spread across each feature's range of thresholds:
- * a few thousand pseudo-random rows of values in [-4, 4). */
-static int same_answers(const brine_model *a, const brine_model *b) {
-    size_t cols = brine_model_n_features_in(a), rows = 4096;
-    float *x = malloc(rows * cols * sizeof *x);
-    if (!x) die("rows", NULL);
-    unsigned long long s = 88172645463325252ull;
-    for (size_t i = 0; i < rows * cols; i++) {
-        s ^= s << 13, s ^= s >> 7, s ^= s << 17;
-        x[i] = (float)((double)(s >> 11) / 9007199254740992.0 * 8 - 4);
-    }
-    int same = 1;
-    const brine_method methods[] = {BRINE_METHOD_PREDICT_PROBA, BRINE_METHOD_APPLY};
-    for (int k = 0; k < 2; k++) {
-        brine_prediction *p = predict(a, methods[k], x, rows, cols, 1, 0), *q = predict(b, methods[k], x, rows, cols, 1, 0);
-        size_t cells = p->n_rows * p->n_columns;
-        same = same && p->n_rows == q->n_rows && p->n_columns == q->n_columns &&
-               (p->values ? !memcmp(p->values, q->values, cells * sizeof *p->values)
-                          : !memcmp(p->indices, q->indices, cells * sizeof *p->indices));
-        brine_prediction_free(p);
-        brine_prediction_free(q);
-    }
-    free(x);
-    return same;
 }
 
 /* Batch predict_proba; checks the fast path against the reference path and
