@@ -456,7 +456,7 @@ static brine_status iso_paths(brine_model *m, iso_tree *it, size_t i, brine_erro
     size_t top = 0;
     stack[top++] = 0;
     depth[0] = 1;
-    while (top) { /* the layout is one tree (be_fast_build), so each node is pushed once */
+    while (top) { /* the layout is one tree (be_fast_walk), so each node is pushed once */
         size_t k = stack[--top];
         int32_t l, r;
         if (!be_tree_kids(t, k, &l, &r)) continue;
