@@ -20,13 +20,13 @@
  * write disjoint output rows. */
 #include <float.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "estimators/estimator.h"
 #include "io/error.h"
 #include "io/mem.h"
+#include "io/threads.h"
 
 /* Most rows per block, the unit of work of a thread (and of the scratch
  * that predict of a classifier forest needs). */
@@ -438,10 +438,8 @@ static brine_status engine_run(const brine_model *m, brine_method method, const 
     size_t cols = 0;
     for (size_t k = 0; m->classes && k < m->n_outputs; k++) cols += m->classes[k].n;
     job *jobs = calloc(nt, sizeof *jobs);
-    pthread_t *tids = calloc(nt, sizeof *tids);
-    char *started = calloc(nt, 1);
     brine_status st = BRINE_OK;
-    if (!jobs || !tids || !started) {
+    if (!jobs) {
         st = bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu threads", nt);
         goto done;
     }
@@ -456,20 +454,12 @@ static brine_status engine_run(const brine_model *m, brine_method method, const 
             goto done;
         }
     }
-    /* A thread that cannot start leaves its blocks to the calling thread. */
-    for (size_t w = 1; w < nt; w++) started[w] = pthread_create(&tids[w], NULL, work, &jobs[w]) == 0;
-    work(&jobs[0]);
-    for (size_t w = 1; w < nt; w++) {
-        if (started[w]) pthread_join(tids[w], NULL);
-        else work(&jobs[w]);
-    }
+    bi_run_jobs(work, jobs, sizeof *jobs, nt);
 done:
     for (size_t w = 0; jobs && w < nt; w++) {
         free(jobs[w].leaf);
         free(jobs[w].acc);
     }
     free(jobs);
-    free(tids);
-    free(started);
     return st;
 }

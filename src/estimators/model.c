@@ -3,7 +3,6 @@
  * byte order, class tables, feature names, the _sklearn_version, and the
  * input checks sklearn makes before predicting. */
 #include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 
 #include "estimators/estimator.h"
 #include "io/error.h"
+#include "io/threads.h"
 #include "pickle/text.h"
 
 /* ------------------------------------------------------------- errors */
@@ -804,7 +804,6 @@ static brine_prediction *prediction_new(const brine_model *m, brine_method metho
     return p;
 }
 
-
 static brine_status check_options(const brine_predict_options *o, brine_dtype dtype, brine_error *err) {
     if (o->version != BRINE_PREDICT_OPTIONS_VERSION)
         return bi_fail(err, BRINE_E_ARGUMENT, -1, "unknown brine_predict_options version %u", o->version);
@@ -899,10 +898,8 @@ brine_status brine_model_load_many(brine_model **models_out, brine_error *errors
     if (nt > n) nt = n ? n : 1;
     brine_status *status = calloc(n + 1, sizeof *status);
     load_job *jobs = calloc(nt, sizeof *jobs);
-    pthread_t *tids = calloc(nt, sizeof *tids);
-    char *started = calloc(nt, 1);
     brine_status st = BRINE_OK;
-    if (!status || !jobs || !tids || !started) {
+    if (!status || !jobs) {
         for (size_t i = 0; i < n; i++) {
             models_out[i] = NULL;
             if (errors_out) bi_fail(&errors_out[i], BRINE_E_NOMEM, -1, "out of memory starting the loads");
@@ -915,19 +912,11 @@ brine_status brine_model_load_many(brine_model **models_out, brine_error *errors
     if (opts) one = *opts;
     if (nt > 1) one.n_threads = 1;
     for (size_t w = 0; w < nt; w++) jobs[w] = (load_job){models_out, errors_out, status, paths, &one, n, w, nt};
-    /* A thread that cannot start leaves its files to the calling thread. */
-    for (size_t w = 1; w < nt; w++) started[w] = pthread_create(&tids[w], NULL, load_work, &jobs[w]) == 0;
-    load_work(&jobs[0]);
-    for (size_t w = 1; w < nt; w++) {
-        if (started[w]) pthread_join(tids[w], NULL);
-        else load_work(&jobs[w]);
-    }
+    bi_run_jobs(load_work, jobs, sizeof *jobs, nt);
     for (size_t i = 0; i < n && !st; i++) st = status[i];
 done:
     free(status);
     free(jobs);
-    free(tids);
-    free(started);
     return st;
 }
 

@@ -9,7 +9,6 @@
  * that the nodes form one tree rooted at node 0, so walking it always ends
  * at a leaf within node_count steps. */
 #include <math.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 
 #include "estimators/estimator.h"
 #include "io/error.h"
+#include "io/threads.h"
 
 /* ------------------------------------------------------- node records */
 
@@ -517,35 +517,20 @@ brine_status be_trees_check(const brine_model *m, be_tree *const *trees, size_t 
     if (nt > n) nt = n;
     if (nt < 1 || nodes < PARALLEL_NODES) nt = 1;
     check_job *jobs = calloc(nt, sizeof *jobs);
-    pthread_t *tids = calloc(nt, sizeof *tids);
-    char *started = calloc(nt, 1);
+    if (!jobs) return bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu threads", nt);
     atomic_size_t next = 0, failed = n;
-    brine_status st = BRINE_OK;
-    if (!jobs || !tids || !started) {
-        st = bi_fail(err, BRINE_E_NOMEM, -1, "out of memory for %zu threads", nt);
-        goto done;
-    }
     for (size_t w = 0; w < nt; w++) {
         jobs[w] = (check_job){m, trees, n, spec, list, &next, &failed, n, BRINE_OK, {0}, {NULL, 0}};
         brine_error_clear(&jobs[w].err);
     }
-    /* A thread that cannot start leaves its share to the others. */
-    for (size_t w = 1; w < nt; w++) started[w] = pthread_create(&tids[w], NULL, check_work, &jobs[w]) == 0;
-    check_work(&jobs[0]);
-    for (size_t w = 1; w < nt; w++)
-        if (started[w]) pthread_join(tids[w], NULL);
+    bi_run_jobs(check_work, jobs, sizeof *jobs, nt);
     size_t low = 0;
     for (size_t w = 1; w < nt; w++)
         if (jobs[w].fail_at < jobs[low].fail_at) low = w;
-    if (jobs[low].st) {
-        st = jobs[low].st;
-        if (err) *err = jobs[low].err;
-    }
-done:
-    for (size_t w = 0; jobs && w < nt; w++) free(jobs[w].scratch.raw);
+    brine_status st = jobs[low].st;
+    if (st && err) *err = jobs[low].err;
+    for (size_t w = 0; w < nt; w++) free(jobs[w].scratch.raw);
     free(jobs);
-    free(tids);
-    free(started);
     return st;
 }
 

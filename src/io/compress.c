@@ -16,7 +16,6 @@
 #include <limits.h>
 #include <lz4frame.h>
 #include <lzma.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,6 +23,7 @@
 
 #include "error.h"
 #include "mem.h"
+#include "threads.h"
 
 /* Largest slice given to a library in one call: fits zlib's uInt and bzip2's
  * unsigned int, so multi-GB inputs are fed in pieces. */
@@ -632,10 +632,8 @@ static brine_status zlib_encode_parallel(enc *e, int level, int gzip, int nt, br
     size_t n = (e->size + PAR_CHUNK - 1) / PAR_CHUNK;
     pchunk *chunks = calloc(n, sizeof *chunks);
     pjob *jobs = calloc((size_t)nt, sizeof *jobs);
-    pthread_t *tids = calloc((size_t)nt, sizeof *tids);
-    char *started = calloc((size_t)nt, 1);
     brine_status st = BRINE_OK;
-    if (!chunks || !jobs || !tids || !started) {
+    if (!chunks || !jobs) {
         st = enc_nomem(err, name);
         goto done;
     }
@@ -645,13 +643,7 @@ static brine_status zlib_encode_parallel(enc *e, int level, int gzip, int nt, br
                              i + 1 == n, level, gzip, NULL, 0, 0, 0};
     }
     for (int w = 0; w < nt; w++) jobs[w] = (pjob){chunks, n, (size_t)w, (size_t)nt};
-    /* A thread that cannot start leaves its chunks to the calling thread. */
-    for (int w = 1; w < nt; w++) started[w] = pthread_create(&tids[w], NULL, pjob_run, &jobs[w]) == 0;
-    pjob_run(&jobs[0]);
-    for (int w = 1; w < nt; w++) {
-        if (started[w]) pthread_join(tids[w], NULL);
-        else pjob_run(&jobs[w]);
-    }
+    bi_run_jobs(pjob_run, jobs, sizeof *jobs, (size_t)nt);
     par_header(e->out, level, gzip);
     uLong check = chunks[0].check;
     for (size_t i = 0; i < n && !st; i++) {
@@ -670,8 +662,6 @@ done:
     for (size_t i = 0; chunks && i < n; i++) free(chunks[i].out);
     free(chunks);
     free(jobs);
-    free(tids);
-    free(started);
     return st;
 }
 

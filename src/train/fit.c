@@ -12,6 +12,7 @@
 
 #include "estimators/estimator.h"
 #include "io/error.h"
+#include "io/threads.h"
 #include "pickle/value.h"
 #include "train/train.h"
 
@@ -316,13 +317,8 @@ static brine_status fit_forest(const bt_config *cfg, const bt_data *d, bt_fitted
     }
     forest_job job = {.cfg = cfg, .d = d, .w = w ? w : d->sample_weight, .out = out, .progress = progress, .ctx = ctx};
     pthread_mutex_init(&job.lock, NULL);
-    size_t nt = st ? 0 : thread_count(cfg), started = 0;
-    pthread_t *threads = nt > 1 ? calloc(nt - 1, sizeof *threads) : NULL;
-    for (size_t i = 0; threads && i + 1 < nt; i++, started++)
-        if (pthread_create(&threads[i], NULL, forest_worker, &job)) break;
-    if (!st) forest_worker(&job);
-    for (size_t i = 0; i < started; i++) pthread_join(threads[i], NULL);
-    free(threads);
+    /* The workers share one job, a queue of trees. */
+    if (!st) bi_run_jobs(forest_worker, &job, 0, thread_count(cfg));
     pthread_mutex_destroy(&job.lock);
     free(w);
     if (!st && job.st) {
